@@ -1,0 +1,1 @@
+"""AWS building blocks shared by the components: IAM policy documents, KMS keys, IRSA roles."""

@@ -1,0 +1,57 @@
+"""``IrsaRole``: an IAM role that exactly one Kubernetes service account can assume."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from tierstack.aws import policies
+
+
+@dataclass(frozen=True)
+class OidcIssuer:
+    """The cluster's OIDC provider, as the roles of its service accounts need it."""
+
+    provider_arn: pulumi.Input[str]
+    issuer_url: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class IrsaRoleArgs:
+    oidc: OidcIssuer
+    namespace: str
+    service_account: str
+    managed_policy_arns: Sequence[pulumi.Input[str]] = ()
+    inline_policy: Optional[pulumi.Input[str]] = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class IrsaRole(pulumi.ComponentResource):
+    role: aws.iam.Role
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: IrsaRoleArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:security:IrsaRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
+            lambda v: json.dumps(policies.irsa_trust(v[0], v[1], args.namespace, args.service_account))
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=trust,
+            description=f"IRSA role for {args.namespace}/{args.service_account}",
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.attachments = [
+            aws.iam.RolePolicyAttachment(f"{name}-attach-{index}", role=self.role.name, policy_arn=arn, opts=child)
+            for index, arn in enumerate(args.managed_policy_arns)
+        ]
+        if args.inline_policy is not None:
+            aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=args.inline_policy, opts=child)
+        self.arn = self.role.arn
+        self.register_outputs({"arn": self.arn})

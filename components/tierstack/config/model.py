@@ -1,0 +1,263 @@
+"""``StackConfig``: the validated shape of one stack, a tier preset merged with its overrides.
+
+Field names are snake_case in Python and camelCase in YAML (Pulumi's convention), so errors
+point at the key the user typed. Single-field checks live here; checks that need several
+fields at once (min <= max, AZs a region can give, NAT layout per tier) live in ``rules``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from tierstack.catalog import aws as catalog
+from tierstack.config.errors import did_you_mean
+from tierstack.config.tiers import Tier
+
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
+
+SERVICE_NAMES: tuple[str, ...] = ("auth", "conversation", "model", "memory", "monitoring")
+
+InterfaceEndpoint = Literal[
+    "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing", "autoscaling",
+    "ssm", "ssmmessages", "ec2messages", "kms", "secretsmanager", "sqs", "monitoring",
+    "eks", "eks-auth", "xray", "aps-workspaces",
+]
+ControlPlaneLogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+AddonName = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+
+_CPU = re.compile(r"^(?:[1-9]\d*m|\d+(?:\.\d{1,3})?)$")
+_MEMORY = re.compile(r"^[1-9]\d*(?:Mi|Gi)$")
+_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+def _fail(problem: str, fix: str) -> PydanticCustomError:
+    return PydanticCustomError("tierstack", "{problem}", {"problem": problem, "fix": fix})
+
+
+def _log_retention(days: int) -> int:
+    if days not in catalog.LOG_RETENTION_DAYS:
+        nearest = min(catalog.LOG_RETENTION_DAYS, key=lambda allowed: abs(allowed - days))
+        raise _fail(
+            f"CloudWatch Logs does not accept a retention of {days} days.",
+            f"use one of {', '.join(map(str, catalog.LOG_RETENTION_DAYS))} (nearest: {nearest}).",
+        )
+    return days
+
+
+def _cpu(value: str) -> str:
+    if not _CPU.match(value):
+        raise _fail(f"'{value}' is not a Kubernetes CPU quantity.", "write millicores like '500m' or cores like '2'.")
+    return value
+
+
+def _memory(value: str) -> str:
+    if not _MEMORY.match(value):
+        raise _fail(f"'{value}' is not a memory size tierstack accepts.", "write a whole number of Mi or Gi, like '512Mi' or '4Gi'.")
+    return value
+
+
+def _instance_type(value: str) -> str:
+    known = catalog.ec2_instance_types()
+    if value not in known:
+        raise _fail(
+            f"'{value}' is not an EC2 instance type{did_you_mean(value, known)}.",
+            "use a type from botocore's EC2 model, e.g. 'm6i.xlarge'.",
+        )
+    return value
+
+
+LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+CpuQuantity = Annotated[str, AfterValidator(_cpu)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory)]
+InstanceType = Annotated[str, AfterValidator(_instance_type)]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True,
+    )
+
+
+class NetworkSettings(_Settings):
+    vpc_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/16")
+    az_count: int = Field(3, ge=2, le=6)
+    nat_gateways: Literal["single", "perAz"] = "perAz"
+    flow_log_retention_days: LogRetentionDays = 90
+    interface_endpoints: list[InterfaceEndpoint] = Field(default_factory=list)
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_and_sized(cls, cidr: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if not cidr.is_private:
+            raise _fail(f"{cidr} is not a private (RFC 1918) range.", "use a block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.")
+        if not 16 <= cidr.prefixlen <= 20:
+            raise _fail(
+                f"a /{cidr.prefixlen} VPC is outside what tierstack lays out subnets for.",
+                "use a prefix between /16 (AWS's largest VPC) and /20 (the smallest that leaves each subnet room).",
+            )
+        return cidr
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _unique(cls, endpoints: list[str]) -> list[str]:
+        if len(set(endpoints)) != len(endpoints):
+            raise _fail("the list names an endpoint twice.", "list each endpoint once.")
+        return endpoints
+
+
+class Taint(_Settings):
+    key: str = Field(min_length=1, max_length=63)
+    value: str = Field("", max_length=63)
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+
+
+class NodeGroupSettings(_Settings):
+    instance_types: list[InstanceType] = Field(min_length=1, max_length=20)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    ami_type: Literal[
+        "AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64",
+    ] = "AL2023_x86_64_STANDARD"
+    min_size: int = Field(ge=1)
+    desired_size: Optional[int] = Field(None, ge=1)
+    max_size: int = Field(ge=1)
+    disk_size_gib: int = Field(50, ge=20, le=16384, alias="diskSizeGiB")
+    labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _label_keys(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key in labels:
+            if not _LABEL_KEY.match(key):
+                raise _fail(f"'{key}' is not a valid Kubernetes label key.", "use an optional DNS prefix and a name of letters, digits, '-', '_' or '.'.")
+        return labels
+
+
+class ClusterSettings(_Settings):
+    kubernetes_version: str = "1.35"
+    endpoint_public_access: bool = False
+    public_access_cidrs: list[ipaddress.IPv4Network] = Field(default_factory=list)
+    control_plane_log_types: list[ControlPlaneLogType] = Field(
+        default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    )
+    log_retention_days: LogRetentionDays = 90
+    admin_role_arns: list[str] = Field(default_factory=list)
+    autoscaler_expander: Literal["least-waste", "random", "most-pods", "priority"] = "least-waste"
+    addon_versions: dict[AddonName, str] = Field(default_factory=dict)
+    node_groups: dict[str, NodeGroupSettings] = Field(min_length=1)
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _supported_version(cls, version: object) -> str:
+        text = str(version)
+        if text not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise _fail(
+                f"EKS version '{text}' is not one tierstack supports{did_you_mean(text, SUPPORTED_KUBERNETES_VERSIONS)}.",
+                f"use one of {', '.join(SUPPORTED_KUBERNETES_VERSIONS)} (a quoted string, e.g. \"1.35\").",
+            )
+        return text
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _role_arns(cls, arns: list[str]) -> list[str]:
+        for arn in arns:
+            if not _ROLE_ARN.match(arn):
+                raise _fail(f"'{arn}' is not an IAM role ARN.", "use arn:aws:iam::<12-digit account>:role/<name>.")
+        return arns
+
+    @field_validator("node_groups")
+    @classmethod
+    def _group_names(cls, groups: dict[str, NodeGroupSettings]) -> dict[str, NodeGroupSettings]:
+        for name in groups:
+            if not _NODE_GROUP_NAME.match(name):
+                raise _fail(f"node group name '{name}' is not usable in AWS names.", "use lowercase letters, digits and '-', starting with a letter, at most 31 characters.")
+        return groups
+
+
+class AutoscalingSettings(_Settings):
+    enabled: bool = True
+    min_replicas: int = Field(2, ge=1, le=1000)
+    max_replicas: int = Field(10, ge=1, le=1000)
+    target_cpu_percent: int = Field(70, ge=10, le=100)
+    target_memory_percent: int = Field(80, ge=10, le=100)
+
+
+class ServiceSettings(_Settings):
+    replicas: int = Field(ge=1, le=1000)
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+    autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+
+
+class ServicesSettings(_Settings):
+    auth: ServiceSettings
+    conversation: ServiceSettings
+    model: ServiceSettings
+    memory: ServiceSettings
+    monitoring: ServiceSettings
+
+    def items(self) -> list[tuple[str, ServiceSettings]]:
+        return [(name, getattr(self, name)) for name in SERVICE_NAMES]
+
+
+class StackConfig(_Settings):
+    tier: Tier
+    environment: str
+    production: bool
+    regions: list[str] = Field(min_length=1, max_length=8)
+    region_count: int = Field(ge=1, le=8)
+    tags: dict[str, str] = Field(default_factory=dict)
+    network: NetworkSettings
+    cluster: ClusterSettings
+    services: ServicesSettings
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_name(cls, name: str) -> str:
+        if not _ENVIRONMENT.match(name):
+            raise _fail(
+                f"'{name}' cannot be used in resource names.",
+                "use 2-15 lowercase letters, digits or '-', starting with a letter (e.g. 'dev', 'prod-eu').",
+            )
+        return name
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str]) -> list[str]:
+        for region in regions:
+            if region not in catalog.known_regions():
+                raise _fail(
+                    f"'{region}' is not an AWS region{did_you_mean(region, catalog.known_regions())}.",
+                    "use a region code such as 'us-east-1'.",
+                )
+            if region not in catalog.REGION_AZS:
+                raise _fail(
+                    f"tierstack has no availability-zone layout for '{region}'.",
+                    f"use one of {', '.join(sorted(catalog.REGION_AZS))}, or add the region to tierstack.catalog.aws.REGION_AZS.",
+                )
+        if len(set(regions)) != len(regions):
+            raise _fail("a region is listed twice.", "list each region once.")
+        return regions
+
+    @field_validator("tags")
+    @classmethod
+    def _aws_tag_rules(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if key.lower().startswith("aws:"):
+                raise _fail(f"tag key '{key}' uses the reserved 'aws:' prefix.", "choose a key without the 'aws:' prefix.")
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise _fail(f"tag '{key}' is too long for AWS.", "keep keys within 128 characters and values within 256.")
+        return tags
+
+    @property
+    def home_region(self) -> str:
+        return self.regions[0]

@@ -1,0 +1,153 @@
+"""Cross-field config rules: checks that need more than one value at once.
+
+Each rule reads a validated ``StackConfig`` and yields ``(path, value, problem, fix)`` where
+``path`` is a tuple into the merged document; the loader turns paths into the key the user
+wrote (``tierstack:overrides...`` or the preset it came from).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+from tierstack.catalog import aws as catalog
+from tierstack.config.model import StackConfig
+from tierstack.config.tiers import Tier
+
+Finding = tuple[tuple[Any, ...], Any, str, str]
+Rule = Callable[[StackConfig], Iterator[Finding]]
+
+
+def azs_available_in_every_region(config: StackConfig) -> Iterator[Finding]:
+    for index, region in enumerate(config.regions):
+        available = len(catalog.availability_zones(region))
+        if config.network.az_count > available:
+            yield (
+                ("network", "azCount"), config.network.az_count,
+                f"region {region} (regions[{index}]) offers only {available} availability zones.",
+                f"set network.azCount to {available} or less, or drop {region} from tierstack:regions.",
+            )
+
+
+def shared_nat_only_for_pilot(config: StackConfig) -> Iterator[Finding]:
+    if config.network.nat_gateways == "single" and config.tier is not Tier.PILOT:
+        yield (
+            ("network", "natGateways"), "single",
+            f"the {config.tier.value} tier is a production tier; one shared NAT gateway makes every AZ's egress depend on one AZ.",
+            "remove the override (production tiers use 'perAz'), or use tier 'pilot' for a single-NAT sandbox.",
+        )
+
+
+def public_endpoint_is_scoped(config: StackConfig) -> Iterator[Finding]:
+    cluster = config.cluster
+    path = ("cluster", "publicAccessCidrs")
+    if cluster.endpoint_public_access and not cluster.public_access_cidrs:
+        yield (
+            path, [],
+            "endpointPublicAccess is true but no CIDRs are listed, which EKS treats as open to the internet.",
+            "list the operator networks that may reach the API, e.g. ['203.0.113.10/32'], or set endpointPublicAccess to false.",
+        )
+    for cidr in cluster.public_access_cidrs:
+        if cidr.prefixlen == 0:
+            yield (
+                path, str(cidr),
+                "0.0.0.0/0 exposes the Kubernetes API to the whole internet.",
+                "list specific operator CIDRs instead.",
+            )
+    if cluster.public_access_cidrs and not cluster.endpoint_public_access:
+        yield (
+            path, [str(c) for c in cluster.public_access_cidrs],
+            "CIDRs are listed but endpointPublicAccess is false, so they would have no effect.",
+            "set cluster.endpointPublicAccess to true, or remove the CIDRs.",
+        )
+
+
+def node_group_bounds(config: StackConfig) -> Iterator[Finding]:
+    groups = config.cluster.node_groups
+    if len(groups) > catalog.MAX_MANAGED_NODE_GROUPS_PER_CLUSTER:
+        yield (
+            ("cluster", "nodeGroups"), sorted(groups),
+            f"{len(groups)} node groups exceed the EKS quota of {catalog.MAX_MANAGED_NODE_GROUPS_PER_CLUSTER} per cluster.",
+            "merge groups, or raise the quota in Service Quotas and the limit in tierstack.catalog.aws.",
+        )
+    for name, group in groups.items():
+        base = ("cluster", "nodeGroups", name)
+        if group.min_size > group.max_size:
+            yield (base + ("maxSize",), group.max_size, f"maxSize is below minSize ({group.min_size}).",
+                   f"raise maxSize to at least {group.min_size} or lower minSize.")
+        if group.desired_size is not None and not group.min_size <= group.desired_size <= group.max_size:
+            yield (base + ("desiredSize",), group.desired_size,
+                   f"desiredSize must lie between minSize ({group.min_size}) and maxSize ({group.max_size}).",
+                   "pick a desiredSize inside the bounds, or leave it out to start at minSize.")
+        if group.max_size > catalog.MAX_NODES_PER_MANAGED_NODE_GROUP:
+            yield (base + ("maxSize",), group.max_size,
+                   f"EKS allows {catalog.MAX_NODES_PER_MANAGED_NODE_GROUP} nodes per managed node group by default.",
+                   f"use at most {catalog.MAX_NODES_PER_MANAGED_NODE_GROUP}, or split the capacity across two groups.")
+        wanted = "arm64" if "ARM_64" in group.ami_type else "x86_64"
+        for index, instance_type in enumerate(group.instance_types):
+            if catalog.instance_architecture(instance_type) != wanted:
+                yield (base + ("instanceTypes", index), instance_type,
+                       f"{instance_type} is {catalog.instance_architecture(instance_type)} but amiType {group.ami_type} is {wanted}.",
+                       "use instance types of the AMI's architecture, or change amiType to match.")
+
+
+def service_replica_bounds(config: StackConfig) -> Iterator[Finding]:
+    for name, service in config.services.items():
+        scaling = service.autoscaling
+        base = ("services", name)
+        if not scaling.enabled:
+            continue
+        if scaling.min_replicas > scaling.max_replicas:
+            yield (base + ("autoscaling", "maxReplicas"), scaling.max_replicas,
+                   f"maxReplicas is below minReplicas ({scaling.min_replicas}).",
+                   f"raise maxReplicas to at least {scaling.min_replicas} or lower minReplicas.")
+        if scaling.min_replicas < 2:
+            yield (base + ("autoscaling", "minReplicas"), scaling.min_replicas,
+                   "an autoscaled service with one replica goes down with its pod.",
+                   "use minReplicas of 2 or more, or disable autoscaling for a deliberate singleton.")
+        if not scaling.min_replicas <= service.replicas <= scaling.max_replicas:
+            yield (base + ("replicas",), service.replicas,
+                   f"the starting replica count must lie between minReplicas ({scaling.min_replicas}) and maxReplicas ({scaling.max_replicas}).",
+                   "choose replicas inside the autoscaling bounds.")
+
+
+def region_cidrs_stay_private(config: StackConfig) -> Iterator[Finding]:
+    from tierstack.sizing.subnets import region_vpc_cidr
+
+    for index, region in enumerate(config.regions):
+        try:
+            region_vpc_cidr(config.network.vpc_cidr, index)
+        except ValueError:
+            yield (
+                ("network", "vpcCidr"), str(config.network.vpc_cidr),
+                f"the VPC for {region} (region {index + 1}) would be offset past the private range.",
+                "start from a lower block such as 10.0.0.0/16, leaving room for one block per region.",
+            )
+
+
+def region_count_matches(config: StackConfig) -> Iterator[Finding]:
+    if len(config.regions) < config.region_count:
+        yield (
+            ("regionCount",), config.region_count,
+            f"the tier asks for {config.region_count} regions but only {len(config.regions)} are listed.",
+            "list enough regions in tierstack:regions, or lower overrides.regionCount.",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    azs_available_in_every_region,
+    shared_nat_only_for_pilot,
+    public_endpoint_is_scoped,
+    node_group_bounds,
+    service_replica_bounds,
+    region_cidrs_stay_private,
+    region_count_matches,
+)
+
+
+def check(config: StackConfig) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(rule(config))
+    return findings
+
+

@@ -1,0 +1,210 @@
+"""The five scale tiers: every knob the components read, as the stack would write it.
+
+Presets are plain camelCase mappings, the same shape a stack's ``tierstack:overrides`` takes,
+so an override deep-merges into the preset key for key and validation reports paths a user can
+find in their own YAML.
+
+Sizing principles shared by all tiers:
+- Pod sizes are a property of the service, not of the scale, so the seed's per-pod memory holds
+  from ``growth`` up; only ``pilot`` halves the two heavy services to fit one small node group.
+- Scale comes from replica counts and HPA ceilings. The seed's replica table (auth 3,
+  conversation 10, model 5, memory 2, monitoring 1) and its ceiling of 100 instances describe
+  its largest deployment, so they are the ``hyperscale`` numbers; smaller tiers step down.
+- Every autoscaled service keeps the seed's floor of 2 replicas so one pod loss never takes a
+  service down, and the seed's CPU 70% / memory 80% targets.
+"""
+
+from __future__ import annotations
+
+import copy
+from enum import Enum
+from typing import Any
+
+
+class Tier(str, Enum):
+    PILOT = "pilot"
+    GROWTH = "growth"
+    SCALE = "scale"
+    ENTERPRISE = "enterprise"
+    HYPERSCALE = "hyperscale"
+
+
+TIER_ORDER: tuple[Tier, ...] = tuple(Tier)
+
+CONCURRENT_USERS: dict[Tier, int] = {
+    Tier.PILOT: 100,
+    Tier.GROWTH: 1_000,
+    Tier.SCALE: 10_000,
+    Tier.ENTERPRISE: 100_000,
+    Tier.HYPERSCALE: 1_000_000,
+}
+
+# Interface endpoints keep node bootstrap, image pulls and AWS API calls off the NAT path.
+# Each costs per AZ-hour, so the pilot tier leaves them out and relies on NAT.
+_CLUSTER_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing", "autoscaling"]
+_ALL_CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def _service(replicas: int, cpu: str, memory: str, min_replicas: int, max_replicas: int) -> dict[str, Any]:
+    return {
+        "replicas": replicas,
+        "cpu": cpu,
+        "memory": memory,
+        "autoscaling": {
+            "enabled": True,
+            "minReplicas": min_replicas,
+            "maxReplicas": max_replicas,
+            "targetCpuPercent": 70,
+            "targetMemoryPercent": 80,
+        },
+    }
+
+
+def _monitoring_service(memory: str) -> dict[str, Any]:
+    # The seed runs monitoring as a single instance at every size: it aggregates, it does not
+    # serve user traffic, so it is not autoscaled.
+    return {
+        "replicas": 1,
+        "cpu": "250m",
+        "memory": memory,
+        "autoscaling": {"enabled": False, "minReplicas": 1, "maxReplicas": 1,
+                        "targetCpuPercent": 70, "targetMemoryPercent": 80},
+    }
+
+
+def _node_group(instance_types: list[str], min_size: int, max_size: int, disk: int, pool: str) -> dict[str, Any]:
+    return {
+        "instanceTypes": instance_types,
+        "capacityType": "ON_DEMAND",
+        "amiType": "AL2023_x86_64_STANDARD",
+        "minSize": min_size,
+        "maxSize": max_size,
+        "diskSizeGiB": disk,
+        "labels": {"tierstack.io/pool": pool},
+        "taints": [],
+    }
+
+
+def _network(az_count: int, nat_gateways: str, log_days: int, endpoints: list[str]) -> dict[str, Any]:
+    return {
+        "vpcCidr": "10.0.0.0/16",
+        "azCount": az_count,
+        "natGateways": nat_gateways,
+        "flowLogRetentionDays": log_days,
+        "interfaceEndpoints": list(endpoints),
+    }
+
+
+def _cluster(log_types: list[str], log_days: int, node_groups: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kubernetesVersion": "1.35",
+        "endpointPublicAccess": False,
+        "publicAccessCidrs": [],
+        "controlPlaneLogTypes": list(log_types),
+        "logRetentionDays": log_days,
+        "adminRoleArns": [],
+        "autoscalerExpander": "least-waste",
+        "addonVersions": {},
+        "nodeGroups": node_groups,
+    }
+
+
+PRESETS: dict[Tier, dict[str, Any]] = {
+    # ~100 concurrent users. Cheapest shape that still survives an AZ loss: two AZs (EKS needs
+    # subnets in two), one shared NAT gateway (a NAT outage only stops egress, and pilot has no
+    # SLA), no interface endpoints, one general node group of 16 GiB nodes that fits the
+    # halved memory service. One region.
+    Tier.PILOT: {
+        "regionCount": 1,
+        "network": _network(2, "single", 30, []),
+        "cluster": _cluster(["api", "audit", "authenticator"], 30, {
+            "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general"),
+        }),
+        "services": {
+            "auth": _service(2, "250m", "512Mi", 2, 4),
+            "conversation": _service(2, "500m", "1Gi", 2, 6),
+            "model": _service(2, "1", "2Gi", 2, 4),
+            "memory": _service(2, "500m", "4Gi", 2, 3),
+            "monitoring": _monitoring_service("512Mi"),
+        },
+    },
+    # ~1,000 users. Production from here on: three AZs, a NAT gateway per AZ so an AZ outage
+    # cannot cut the others' egress, private endpoints for the AWS APIs, system add-ons on
+    # their own node group so a noisy agent workload cannot starve CoreDNS. Seed pod sizes.
+    Tier.GROWTH: {
+        "regionCount": 1,
+        "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
+        "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
+            "system": _node_group(["m6i.large"], 2, 4, 50, "system"),
+            "workers": _node_group(["m6i.xlarge"], 3, 12, 100, "workers"),
+        }),
+        "services": {
+            "auth": _service(2, "500m", "1Gi", 2, 6),
+            "conversation": _service(3, "1", "2Gi", 2, 15),
+            "model": _service(2, "1", "4Gi", 2, 8),
+            "memory": _service(2, "1", "8Gi", 2, 4),
+            "monitoring": _monitoring_service("1Gi"),
+        },
+    },
+    # ~10,000 users. Two regions for latency and a warm standby; larger workers so the 8 GiB
+    # memory pods pack well; ceilings about double growth's, tracking a 10x user jump that
+    # caching and batching absorb in part.
+    Tier.SCALE: {
+        "regionCount": 2,
+        "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
+        "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
+            "system": _node_group(["m6i.large"], 3, 6, 50, "system"),
+            "workers": _node_group(["m6i.2xlarge"], 3, 30, 100, "workers"),
+        }),
+        "services": {
+            "auth": _service(3, "500m", "1Gi", 2, 12),
+            "conversation": _service(5, "1", "2Gi", 2, 30),
+            "model": _service(3, "1", "4Gi", 2, 15),
+            "memory": _service(2, "1", "8Gi", 2, 6),
+            "monitoring": _monitoring_service("1Gi"),
+        },
+    },
+    # ~100,000 users. Three regions; a memory-optimised group keeps the 8 GiB memory service
+    # off the general workers; a year of flow and control-plane logs for audit.
+    Tier.ENTERPRISE: {
+        "regionCount": 3,
+        "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
+        "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
+            "system": _node_group(["m6i.xlarge"], 3, 6, 50, "system"),
+            "workers": _node_group(["m6i.4xlarge"], 6, 120, 100, "workers"),
+            "memory": _node_group(["r6i.2xlarge"], 3, 30, 100, "memory"),
+        }),
+        "services": {
+            "auth": _service(3, "500m", "1Gi", 2, 25),
+            "conversation": _service(8, "1", "2Gi", 2, 60),
+            "model": _service(4, "2", "4Gi", 2, 30),
+            "memory": _service(2, "1", "8Gi", 2, 10),
+            "monitoring": _monitoring_service("1Gi"),
+        },
+    },
+    # ~1,000,000 users: the seed at its largest. Its five regions, its replica table and its
+    # 100-instance ceiling. Worker groups list same-sized types from three families so the
+    # autoscaler can still place nodes when one family runs short of capacity; the 450 cap is
+    # the default managed-node-group quota.
+    Tier.HYPERSCALE: {
+        "regionCount": 5,
+        "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
+        "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
+            "system": _node_group(["m6i.2xlarge"], 3, 9, 50, "system"),
+            "workers": _node_group(["m6i.4xlarge", "m6a.4xlarge", "m7i.4xlarge"], 9, 450, 100, "workers"),
+            "memory": _node_group(["r6i.4xlarge", "r6a.4xlarge", "r7i.4xlarge"], 3, 60, 100, "memory"),
+        }),
+        "services": {
+            "auth": _service(3, "500m", "1Gi", 2, 50),
+            "conversation": _service(10, "1", "2Gi", 2, 100),
+            "model": _service(5, "2", "4Gi", 2, 60),
+            "memory": _service(2, "1", "8Gi", 2, 20),
+            "monitoring": _monitoring_service("1Gi"),
+        },
+    },
+}
+
+
+def preset(tier: Tier | str) -> dict[str, Any]:
+    """A deep copy of a tier's preset, safe to merge overrides into."""
+    return copy.deepcopy(PRESETS[Tier(tier)])

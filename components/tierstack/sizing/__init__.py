@@ -1,0 +1,1 @@
+"""Pure sizing arithmetic: subnet layout and other numbers derived from config."""

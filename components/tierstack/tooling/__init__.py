@@ -1,0 +1,1 @@
+"""Tooling that reads what the program registers: offline plan, manifests, CLI. Never feeds back."""

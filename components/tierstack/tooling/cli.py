@@ -1,0 +1,68 @@
+"""``tierstack``: the offline plan and the tier table, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from tierstack.config.tiers import Tier
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tierstack", description="Plan and inspect tierstack stacks offline.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="show what `pulumi up` would create, with no CLI or cloud account")
+    plan.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    plan.add_argument("--tier", choices=[t.value for t in Tier], help="plan the stack at this tier instead of its own")
+    plan.add_argument("--json", type=Path, metavar="FILE", help="write every resource (type, name, parent, inputs, options)")
+    plan.add_argument("--manifests", type=Path, metavar="DIR", help="write the Kubernetes objects as YAML")
+    plan.add_argument("--expand", action="store_true", help="list every resource instead of counts per type")
+    plan.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
+
+    commands.add_parser("tiers", help="print the five scale-tier presets side by side")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "tiers":
+        from tierstack.tooling.tiers_table import render
+
+        print(render())
+        return 0
+    return _plan(args)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from tierstack.tooling.manifests import write_manifests
+    from tierstack.tooling.plan import PlanConfigError, plan_stack, render_counts, render_tree, write_json
+    from tierstack.tooling.stackfiles import StackFileError, find_project
+
+    try:
+        project = find_project(args.project)
+        plan = plan_stack(args.stack, project=project, tier=args.tier)
+    except (PlanConfigError, StackFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    print(render_tree(plan, expand=args.expand))
+    print()
+    print(render_counts(plan))
+    print()
+    if args.json:
+        write_json(plan, args.json)
+        print(f"wrote {len(plan.resources)} resources to {args.json}")
+    if args.manifests:
+        written = write_manifests(plan.kubernetes_objects(), args.manifests)
+        print(f"wrote {len(written)} Kubernetes manifests to {args.manifests}/")
+    print(plan.summary())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Run a Pulumi program in-process under mocks and record every registration.
+
+``RecordingMonitor`` extends Pulumi's own ``MockMonitor``: the SDK still serialises inputs,
+resolves parents, providers and dependencies exactly as it does against the real engine, and
+we keep the full request, so the offline plan sees what ``pulumi up`` would be asked to create,
+with options (protect, dependsOn, ignoreChanges...) as well as inputs.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tierstack.tooling.mocks import ProviderRegions, TierstackMocks
+from tierstack.tooling.stackfiles import SECRET_PLACEHOLDER
+
+
+@dataclass
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    id: str
+    inputs: dict[str, Any]
+    # What the mocks answered: inputs plus computed values (ARNs, ids, endpoints).
+    outputs: dict[str, Any] = field(default_factory=dict)
+    provider: str = ""
+    protect: bool = False
+    dependencies: list[str] = field(default_factory=list)
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
+
+    @property
+    def package(self) -> str:
+        return self.type.split(":")[2] if self.is_provider else self.type.split(":")[0]
+
+
+@dataclass
+class ProgramRun:
+    project: str
+    stack: str
+    resources: list[PlannedResource]
+    outputs: dict[str, Any]
+    seconds: float
+
+    def by_urn(self) -> dict[str, PlannedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+
+class ProgramError(Exception):
+    """The program raised; ``resources`` is what it had registered before it stopped."""
+
+    def __init__(self, cause: BaseException, resources: list[PlannedResource]):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.resources = resources
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: TierstackMocks, regions: ProviderRegions):
+        super().__init__(mocks)
+        self.regions = regions
+        self.recorded: list[PlannedResource] = []
+        self.stack_urn = ""
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        if request.type.startswith("pulumi:providers:"):
+            self.regions.record(f"{response.urn}::{response.id}", inputs.get("region"))
+        self.recorded.append(PlannedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            id=response.id,
+            inputs=inputs,
+            outputs=rpc.deserialize_properties(response.object) if response.object else {},
+            provider=request.provider,
+            protect=bool(request.protect),
+            dependencies=list(request.dependencies),
+            ignore_changes=list(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            retain_on_delete=bool(request.retainOnDelete),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+        ))
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if request.urn == self.stack_urn:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def run_program(
+    program: Callable[[], Any] | Path,
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str],
+    secret_keys: Optional[list[str]] = None,
+) -> ProgramRun:
+    """Run ``program`` (a callable, or a directory holding ``__main__.py``) under mocks.
+
+    The engine config is installed the way the language host installs it, so the program's
+    own config loading runs unchanged. Exceptions from the program propagate after the
+    runtime has drained.
+    """
+    regions = ProviderRegions(default_region=config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(TierstackMocks(regions), regions)
+    monitor.stack_outputs = {}
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys or []))
+    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+
+    if isinstance(program, Path):
+        entry = program / "__main__.py" if program.is_dir() else program
+        if str(entry.parent) not in sys.path:
+            sys.path.insert(0, str(entry.parent))
+        body: Callable[[], Any] = lambda: runpy.run_path(str(entry), run_name="__main__")
+    else:
+        body = program
+
+    started = time.perf_counter()
+    try:
+        _sync_await(run_pulumi_func(body))
+    except Exception as error:  # noqa: BLE001 - re-raised with what was registered
+        raise ProgramError(error, list(monitor.recorded)) from error
+    elapsed = time.perf_counter() - started
+    return ProgramRun(project=project, stack=stack, resources=list(monitor.recorded),
+                      outputs=_resolve_outputs(), seconds=elapsed)
+
+
+def _resolve_outputs() -> dict[str, Any]:
+    """The stack's exports, resolved (mocks make every value known)."""
+    from pulumi.runtime.settings import get_root_resource
+
+    root = get_root_resource()
+    outputs = getattr(root, "outputs", None) or {}
+    resolved: dict[str, Any] = {}
+    for key, value in outputs.items():
+        resolved[key] = _sync_await(_await_value(value))
+    return resolved
+
+
+async def _await_value(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        if await value.is_secret():
+            return SECRET_PLACEHOLDER
+        return await _await_value(await value.future(with_unknowns=True))
+    if isinstance(value, dict):
+        return {k: await _await_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [await _await_value(v) for v in value]
+    return value
