@@ -26,3 +26,6 @@ pulumi.export("cells", {
     for region, cell in platform.cells.items()
 })
 pulumi.export("kubeconfigs", {region: cell.cluster.kubeconfig for region, cell in platform.cells.items()})
+# Read by the policy gate (tierstack plan --policy-gate, tierstack policy-config).
+pulumi.export("production", config.production)
+pulumi.export("complianceProfile", config.compliance_profile)

@@ -31,6 +31,8 @@ class NetworkArgs:
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Tag subnets for a cluster's load balancers and node discovery.
     cluster_name: Optional[str] = None
+    # Production stacks: keep the flow-log group (audit evidence) from being deleted.
+    protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -163,7 +165,7 @@ class Network(pulumi.ComponentResource):
             retention_in_days=settings.flow_log_retention_days,
             kms_key_id=args.log_kms_key_arn,
             tags=named("flow-logs"),
-            opts=opts,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         trust = pulumi.Output.all(context.account_id, context.partition).apply(lambda ids: json.dumps(
             policies.service_trust(

@@ -65,6 +65,7 @@ class RegionalCell(pulumi.ComponentResource):
             vpc_cidr=str(region_vpc_cidr(config.network.vpc_cidr, args.region_index)),
             log_kms_key_arn=self.logs_key.arn,
             cluster_name=name,
+            protect=protect,
             tags=tags,
         ), opts=child)
 

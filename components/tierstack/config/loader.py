@@ -21,7 +21,9 @@ from tierstack.config.model import StackConfig
 from tierstack.config.tiers import PRESETS, Tier, preset
 
 NAMESPACE = "tierstack"
-TOP_LEVEL_KEYS: tuple[str, ...] = ("tier", "environment", "production", "regions", "tags", "overrides")
+TOP_LEVEL_KEYS: tuple[str, ...] = (
+    "tier", "environment", "production", "complianceProfile", "regions", "tags", "overrides",
+)
 PRESET_SECTIONS: tuple[str, ...] = tuple(PRESETS[Tier.PILOT])
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 DEFAULT_HOME_REGION = "us-east-1"
@@ -71,6 +73,7 @@ def build_stack_config(
     document["environment"] = raw.get("environment", stack)
     document["production"] = raw.get("production", str(document["environment"]) in PRODUCTION_ENVIRONMENTS)
     document["tags"] = raw.get("tags", {})
+    document["complianceProfile"] = raw.get("complianceProfile", "standard")
     document["regions"] = raw["regions"] if "regions" in raw else _default_regions(document, home_region)
     explicit = {k for k in TOP_LEVEL_KEYS if k in raw and k != "overrides"}
 

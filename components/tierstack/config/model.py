@@ -213,6 +213,9 @@ class StackConfig(_Settings):
     tier: Tier
     environment: str
     production: bool
+    # Which policy profile gates this stack: "hipaa" adds customer-managed keys everywhere,
+    # longer retention, full audit logging and no public endpoints.
+    compliance_profile: Literal["standard", "hipaa"] = "standard"
     regions: list[str] = Field(min_length=1, max_length=8)
     region_count: int = Field(ge=1, le=8)
     tags: dict[str, str] = Field(default_factory=dict)

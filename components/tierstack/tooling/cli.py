@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 from tierstack.config.tiers import Tier
 
 EXIT_CONFIG = 2
+EXIT_POLICY = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", type=Path, metavar="FILE", help="write every resource (type, name, parent, inputs, options)")
     plan.add_argument("--manifests", type=Path, metavar="DIR", help="write the Kubernetes objects as YAML")
     plan.add_argument("--expand", action="store_true", help="list every resource instead of counts per type")
+    plan.add_argument("--policy-gate", action="store_true",
+                      help=f"exit {EXIT_POLICY} if any mandatory policy rule is violated")
     plan.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
+
+    policy = commands.add_parser("policy-config", help="write the --policy-pack-config file for a stack")
+    policy.add_argument("--stack", "-s", required=True)
+    policy.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    policy.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
 
     commands.add_parser("tiers", help="print the five scale-tier presets side by side")
     return parser
@@ -35,6 +43,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         print(render())
         return 0
+    if args.command == "policy-config":
+        return _policy_config(args)
     return _plan(args)
 
 
@@ -60,7 +70,37 @@ def _plan(args: argparse.Namespace) -> int:
     if args.manifests:
         written = write_manifests(plan.kubernetes_objects(), args.manifests)
         print(f"wrote {len(written)} Kubernetes manifests to {args.manifests}/")
+    from tierstack.tooling.gate import check_plan, plan_context, render as render_policy
+
+    evaluation = check_plan(plan)
+    print(render_policy(evaluation, plan_context(plan)))
     print(plan.summary())
+    if args.policy_gate and evaluation.mandatory_violations:
+        print(f"policy gate: {len(evaluation.mandatory_violations)} mandatory violation(s); failing.", file=sys.stderr)
+        return EXIT_POLICY
+    return 0
+
+
+def _policy_config(args: argparse.Namespace) -> int:
+    import json
+
+    from tierstack.config import StackConfigError, build_stack_config
+    from tierstack.config.loader import raw_from_engine_config
+    from tierstack.policy.model import Context
+    from tierstack.policy.pack import policy_config
+    from tierstack.tooling.stackfiles import StackFileError, engine_config, find_project
+
+    try:
+        values, _ = engine_config(find_project(args.project), args.stack)
+        config = build_stack_config(raw_from_engine_config(values), stack=args.stack, home_region=values.get("aws:region"))
+    except (StackFileError, StackConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    document = json.dumps(policy_config(Context(config.compliance_profile, config.production)), indent=2)
+    if args.output:
+        args.output.write_text(document + "\n")
+    else:
+        print(document)
     return 0
 
 

@@ -1,0 +1,97 @@
+"""The offline policy gate over real plans: the shipped stacks pass, unsafe ones fail naming
+the rule and the resource."""
+
+import copy
+import shutil
+
+import pytest
+import yaml
+
+from tierstack.tooling import cli
+from tierstack.tooling.gate import check_plan, plan_context
+from tierstack.tooling.plan import plan_stack
+from tierstack.tooling.stackfiles import find_project
+
+from conftest import ROOT, STACKS, TIERS, cached_plan
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stacks_pass_the_gate(stack):
+    evaluation = check_plan(cached_plan(stack))
+    assert evaluation.mandatory_violations == [], [v.render() for v in evaluation.mandatory_violations]
+    assert evaluation.undecided == []
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_every_tier_passes_the_gate(tier):
+    assert check_plan(cached_plan("dev", tier)).mandatory_violations == []
+
+
+def test_context_comes_from_the_programs_exports():
+    context = plan_context(cached_plan("prod"))
+    assert context.production is True and context.profile == "standard"
+
+
+def _mutated(stack, type_token, mutate):
+    plan = copy.deepcopy(cached_plan(stack))
+    target = next(r for r in plan.resources if r.type == type_token)
+    mutate(target)
+    return plan, target
+
+
+def test_a_mutated_public_cluster_fails_naming_rule_and_resource():
+    plan, cluster = _mutated("dev", "aws:eks/cluster:Cluster",
+                             lambda r: r.inputs["vpcConfig"].update(endpointPublicAccess=True))
+    (violation,) = check_plan(plan).mandatory_violations
+    assert violation.rule == "eks-private-endpoint" and violation.resource_name == cluster.name
+    assert "whole internet" in violation.message
+
+
+def test_an_unprotected_production_key_fails():
+    plan, key = _mutated("prod", "aws:kms/key:Key", lambda r: setattr(r, "protect", False))
+    violations = check_plan(plan).mandatory_violations
+    assert [(v.rule, v.resource_name) for v in violations] == [("stateful-resources-protected", key.name)]
+
+
+def test_a_single_subnet_node_group_fails():
+    plan, group = _mutated("staging", "aws:eks/nodeGroup:NodeGroup",
+                           lambda r: r.inputs.update(subnetIds=r.inputs["subnetIds"][:1]))
+    assert ("eks-node-groups-multi-az", group.name) in {(v.rule, v.resource_name) for v in check_plan(plan).mandatory_violations}
+
+
+@pytest.fixture
+def unsafe_project(tmp_path):
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(ROOT / "infra", tmp_path / "infra")
+    # Valid config, unsafe for its profile: a HIPAA stack on pilot defaults (30-day logs, three
+    # control-plane log types) with the API opened to an office network.
+    (tmp_path / "Pulumi.unsafe.yaml").write_text(yaml.safe_dump({"config": {
+        "aws:region": "us-east-1", "tierstack:tier": "pilot", "tierstack:complianceProfile": "hipaa",
+        "tierstack:overrides": {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}},
+    }}))
+    return tmp_path
+
+
+def test_an_unsafe_stack_fails_the_gate(unsafe_project, capsys):
+    evaluation = check_plan(plan_stack("unsafe", project=find_project(unsafe_project)))
+    failed = {v.rule for v in evaluation.mandatory_violations}
+    assert {"eks-private-endpoint", "eks-control-plane-logging"} <= failed
+    assert "cloudwatch-log-retention" in {v.rule for v in evaluation.violations}
+
+    code = cli.main(["plan", "--stack", "unsafe", "--project", str(unsafe_project), "--policy-gate"])
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_POLICY
+    assert "CRITICAL" in captured.out and "eks-private-endpoint [mandatory] aws:eks/cluster:Cluster tierstack-unsafe-use1" in captured.out
+    assert "mandatory violation(s); failing." in captured.err
+
+
+def test_without_the_gate_flag_violations_are_reported_but_do_not_fail(unsafe_project, capsys):
+    assert cli.main(["plan", "--stack", "unsafe", "--project", str(unsafe_project)]) == 0
+    assert "eks-private-endpoint" in capsys.readouterr().out
+
+
+def test_policy_config_file_carries_the_stack_context(capsys, tmp_path):
+    out = tmp_path / "prod-policy.json"
+    assert cli.main(["policy-config", "--stack", "prod", "--project", str(ROOT), "--output", str(out)]) == 0
+    document = yaml.safe_load(out.read_text())
+    assert document["stateful-resources-protected"] == {"profile": "standard", "production": True}
