@@ -1,12 +1,26 @@
 """Every Kubernetes object in every tier's plan validates against the official schema of the
 cluster's Kubernetes version, in strict mode (unknown fields are errors)."""
 
+import jsonschema
 import kubernetes_validate
 import pytest
 
 from tierstack.tooling.manifests import to_manifest
 
 from conftest import STACKS, TIERS, cached_plan
+from schemas.keda import SCHEMAS as KEDA_SCHEMAS
+
+# Custom resources are checked against tierstack's own strict schemas (see schemas/keda.py);
+# everything else against the official schema of the cluster's Kubernetes version.
+CUSTOM_KINDS = {"keda.sh/v1alpha1": KEDA_SCHEMAS}
+
+
+def validate(manifest, version):
+    custom = CUSTOM_KINDS.get(manifest["apiVersion"])
+    if custom is not None:
+        jsonschema.validate(manifest, custom[manifest["kind"]])
+    else:
+        kubernetes_validate.validate(manifest, f"{version}.0", strict=True)
 
 
 def _validate_all(plan):
@@ -14,8 +28,7 @@ def _validate_all(plan):
     objects = plan.kubernetes_objects()
     assert objects, "the plan should contain Kubernetes objects"
     for resource in objects:
-        manifest = to_manifest(resource)
-        kubernetes_validate.validate(manifest, f"{version}.0", strict=True)
+        validate(to_manifest(resource), version)
     return objects
 
 
@@ -29,17 +42,36 @@ def test_every_object_of_every_stack_is_schema_valid(stack):
     _validate_all(cached_plan(stack))
 
 
-def test_strict_validation_rejects_an_unknown_field():
-    """Guards the check itself: a typo'd field must fail, or the tests above prove nothing."""
-    resource = cached_plan("dev").kubernetes_objects()[0]
-    manifest = to_manifest(resource)
-    manifest["volumeBindingMod"] = "Immediate"
-    with pytest.raises(kubernetes_validate.ValidationError):
-        kubernetes_validate.validate(manifest, "1.35.0", strict=True)
+def _object(kind):
+    return to_manifest(next(r for r in cached_plan("dev").kubernetes_objects() if r.inputs["kind"] == kind))
+
+
+def test_the_plan_holds_every_kind_the_services_need():
+    kinds = {r.inputs["kind"] for r in cached_plan("dev").kubernetes_objects()}
+    assert {"Namespace", "ServiceAccount", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+            "NetworkPolicy", "Ingress", "StorageClass", "ScaledObject", "TriggerAuthentication"} <= kinds
+
+
+@pytest.mark.parametrize("kind, path", [
+    ("StorageClass", ("volumeBindingMod",)),
+    ("Deployment", ("spec", "template", "spec", "containers", 0, "readinesProbe")),
+    ("HorizontalPodAutoscaler", ("spec", "behaviour")),
+    ("ScaledObject", ("spec", "triggers", 0, "authRef")),
+    ("TriggerAuthentication", ("spec", "podIdentity", "identityowner")),
+])
+def test_strict_validation_rejects_an_unknown_field(kind, path):
+    """Guards the check itself: a misspelt field must fail, or the tests above prove nothing."""
+    manifest = _object(kind)
+    node = manifest
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = "x"
+    with pytest.raises((kubernetes_validate.ValidationError, jsonschema.ValidationError)):
+        validate(manifest, "1.35")
 
 
 def test_numbers_come_back_as_integers():
-    manifest = to_manifest(cached_plan("dev").kubernetes_objects()[0])
+    manifest = _object("Deployment")
     assert not any(isinstance(v, float) for v in _leaves(manifest))
 
 

@@ -55,7 +55,7 @@ def test_node_groups_cover_every_az_of_their_region():
 
 def test_production_stack_protects_stateful_resources():
     protected = {r.type for r in cached_plan("prod").resources if r.protect}
-    assert protected == {"aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup"}
+    assert protected == {"aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup", "aws:sqs/queue:Queue"}
     assert not [r for r in cached_plan("dev").resources if r.protect]
 
 

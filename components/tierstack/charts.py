@@ -41,4 +41,26 @@ METRICS_SERVER = ChartPin(
     app_version="0.8.1",
 )
 
-ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER, METRICS_SERVER)
+# The controller behind the public ALB. Since 3.x the chart version equals the controller
+# version; 3.4.2 is the newest release we have verified.
+AWS_LOAD_BALANCER_CONTROLLER = ChartPin(
+    chart="aws-load-balancer-controller",
+    version="3.4.2",
+    repository="https://aws.github.io/eks-charts",
+    app_version="v3.4.2",
+)
+
+# KEDA scales the queue workers on SQS depth; 2.21.1 is its newest release we have verified.
+KEDA = ChartPin(chart="keda", version="2.21.1", repository="https://kedacore.github.io/charts", app_version="2.21.1")
+
+# Serves per-pod request rates from Prometheus to the HPAs (custom.metrics.k8s.io).
+PROMETHEUS_ADAPTER = ChartPin(
+    chart="prometheus-adapter",
+    version="5.3.0",
+    repository="https://prometheus-community.github.io/helm-charts",
+    app_version="v0.12.0",
+)
+
+ALL_CHARTS: tuple[ChartPin, ...] = (
+    CLUSTER_AUTOSCALER, METRICS_SERVER, AWS_LOAD_BALANCER_CONTROLLER, KEDA, PROMETHEUS_ADAPTER,
+)

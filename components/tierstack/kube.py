@@ -20,6 +20,7 @@ def pinned_release(
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource] = (),
     release_name: Optional[str] = None,
+    create_namespace: bool = False,
 ) -> k8s.helm.v3.Release:
     """A Helm release at exactly the pinned chart version.
 
@@ -33,6 +34,7 @@ def pinned_release(
         version=pin.version,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
         namespace=namespace,
+        create_namespace=create_namespace,
         values=dict(values),
         atomic=True,
         cleanup_on_fail=True,

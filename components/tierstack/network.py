@@ -106,6 +106,8 @@ class Network(pulumi.ComponentResource):
                 availability_zone=zone, tags=named(f"data-{index}", {"tierstack.io/subnet-tier": "data"}), opts=child,
             ))
         self.public_subnets, self.private_subnets, self.data_subnets = public, private, data
+        # Known at plan time (unlike ids), so NetworkPolicies can admit the load balancer's nodes.
+        self.public_subnet_cidrs: list[str] = list(layout.public)
         self.public_subnet_ids = [s.id for s in public]
         self.private_subnet_ids = [s.id for s in private]
         self.data_subnet_ids = [s.id for s in data]

@@ -19,7 +19,9 @@ from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.catalog.aws import region_code
 from tierstack.cluster.eks import KubernetesCluster, KubernetesClusterArgs
 from tierstack.config.model import StackConfig
+from tierstack.config.tiers import Tier
 from tierstack.network import Network, NetworkArgs
+from tierstack.services import AgentServices, AgentServicesArgs
 from tierstack.sizing.subnets import region_vpc_cidr
 
 
@@ -43,6 +45,7 @@ class RegionalCellArgs:
 class RegionalCell(pulumi.ComponentResource):
     network: Network
     cluster: KubernetesCluster
+    services: AgentServices
     logs_key: KmsKey
 
     def __init__(self, name: str, args: RegionalCellArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -79,6 +82,21 @@ class RegionalCell(pulumi.ComponentResource):
             protect=protect,
             tags=tags,
         ), opts=pulumi.ResourceOptions(parent=self, depends_on=self.network.nat_gateways))
+
+        self.services = AgentServices(f"{name}-agents", AgentServicesArgs(
+            settings=config.services,
+            cluster_name=name,
+            region=region,
+            vpc_id=self.network.vpc_id,
+            oidc=self.cluster.oidc,
+            provider=self.cluster.provider,
+            load_balancer_cidrs=self.network.public_subnet_cidrs,
+            node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
+            allow_scale_to_zero=config.tier is Tier.PILOT,
+            protect=protect,
+            depends_on=[self.cluster],
+            tags=tags,
+        ), opts=child)
 
         self.register_outputs({
             "vpc_id": self.network.vpc_id,

@@ -286,3 +286,39 @@ FIXTURES = {
                  Case([deployment(SCALED, **UNKNOWN_NS), R(HPA, edit(hpa_props(), **UNKNOWN_NS))])],
     ),
 }
+
+
+# -- k8s-alb-ingress-https-only -----------------------------------------------------------------
+
+_ALB_ANNOTATIONS = {
+    "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]',
+    "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+}
+
+
+def _ingress(annotations=None, host="api.example.com", tls=None):
+    rule = {"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}
+    if host:
+        rule["host"] = host
+    spec = {"ingressClassName": "alb", "rules": [rule]}
+    if tls:
+        spec["tls"] = tls
+    return R("kubernetes:networking.k8s.io/v1:Ingress", {
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "public-api", "namespace": "agents",
+                     "annotations": _ALB_ANNOTATIONS if annotations is None else annotations},
+        "spec": spec})
+
+
+FIXTURES["k8s-alb-ingress-https-only"] = RuleFixtures(
+    compliant=[Case([_ingress()], label="host discovery"),
+               Case([_ingress({**_ALB_ANNOTATIONS, "alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:x"}, host=None)],
+                    label="pinned certificate")],
+    violating=[Case([_ingress({**_ALB_ANNOTATIONS, "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]'})],
+                    expect="plain-HTTP"),
+               Case([_ingress({"alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]'})], expect="TLS below 1.2"),
+               Case([_ingress(host=None)], expect="no certificate-arn"),
+               Case([_ingress({})], expect="plain-HTTP", label="controller defaults")],
+    unknown=[Case([_ingress({**_ALB_ANNOTATIONS, "alb.ingress.kubernetes.io/certificate-arn": UNKNOWN_STRING_VALUE}, host=None)])],
+)

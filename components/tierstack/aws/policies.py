@@ -113,3 +113,126 @@ def cluster_autoscaler(cluster_name: str) -> Document:
             }},
         },
     )
+
+
+def queue_producer(queue_arn: str, key_arn: str) -> Document:
+    """Enqueue requests: send only, plus the data key SQS needs to encrypt them."""
+    return document(
+        {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"], "Resource": queue_arn},
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn},
+    )
+
+
+def queue_consumer(queue_arn: str, key_arn: str) -> Document:
+    """Work the queue: receive, extend and delete, and decrypt the messages."""
+    return document(
+        {"Effect": "Allow",
+         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+                    "sqs:GetQueueUrl"],
+         "Resource": queue_arn},
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn},
+    )
+
+
+def queue_depth_reader(queue_arn: str) -> Document:
+    """KEDA's operator only reads the queue's attributes (visible and in-flight counts)."""
+    return document({"Effect": "Allow", "Action": ["sqs:GetQueueAttributes", "sqs:GetQueueUrl"], "Resource": queue_arn})
+
+
+def model_invocation(partition: str, region: str, account_id: str) -> Document:
+    """Call Bedrock models in the cell's region, directly or through inference profiles."""
+    return document({
+        "Effect": "Allow",
+        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+        "Resource": [f"arn:{partition}:bedrock:{region}::foundation-model/*",
+                     f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/*"],
+    })
+
+
+def metrics_publisher(namespace: str) -> Document:
+    """PutMetricData has no resource ARN; the namespace condition is what scopes it."""
+    return document({
+        "Effect": "Allow",
+        "Action": "cloudwatch:PutMetricData",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": namespace}},
+    })
+
+
+_LBC_TAG = "elbv2.k8s.aws/cluster"
+
+
+def load_balancer_controller(partition: str) -> Document:
+    """The AWS Load Balancer Controller's permissions, following its published policy.
+
+    Creation is allowed only when the new resource is tagged for a cluster, and changes or
+    deletion only on resources that already carry that tag, so the controller cannot touch
+    load balancers and security groups it did not create.
+    """
+    arn = f"arn:{partition}"
+    tag_present = {"Null": {f"aws:RequestTag/{_LBC_TAG}": "false"}}
+    resource_tagged = {"Null": {f"aws:ResourceTag/{_LBC_TAG}": "false"}}
+    retag_own = {"Null": {f"aws:RequestTag/{_LBC_TAG}": "true", f"aws:ResourceTag/{_LBC_TAG}": "false"}}
+    lb_arns = [f"{arn}:elasticloadbalancing:*:*:targetgroup/*/*", f"{arn}:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+               f"{arn}:elasticloadbalancing:*:*:loadbalancer/app/*/*"]
+    return document(
+        {"Effect": "Allow", "Action": "iam:CreateServiceLinkedRole", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}},
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses", "ec2:DescribeAvailabilityZones",
+            "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
+            "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
+            "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:DescribeCoipPools", "ec2:GetCoipPoolUsage",
+            "ec2:GetSecurityGroupsForVpc",
+            "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
+            "elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:DescribeTrustStores", "elasticloadbalancing:DescribeListenerAttributes",
+            "elasticloadbalancing:DescribeCapacityReservation"]},
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate",
+            "iam:ListServerCertificates", "iam:GetServerCertificate",
+            "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL",
+            "waf-regional:DisassociateWebACL", "wafv2:GetWebACL", "wafv2:GetWebACLForResource",
+            "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+            "shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection",
+            "shield:DeleteProtection"]},
+        {"Effect": "Allow", "Resource": "*",
+         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:CreateSecurityGroup"]},
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": f"{arn}:ec2:*:*:security-group/*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, **tag_present}},
+        {"Effect": "Allow", "Action": ["ec2:CreateTags", "ec2:DeleteTags"], "Resource": f"{arn}:ec2:*:*:security-group/*",
+         "Condition": retag_own},
+        {"Effect": "Allow", "Resource": "*", "Condition": resource_tagged,
+         "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"]},
+        {"Effect": "Allow", "Resource": "*", "Condition": tag_present,
+         "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"]},
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"]},
+        {"Effect": "Allow", "Resource": lb_arns, "Condition": retag_own,
+         "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"]},
+        {"Effect": "Allow", "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+         "Resource": [f"{arn}:elasticloadbalancing:*:*:listener/net/*/*/*",
+                      f"{arn}:elasticloadbalancing:*:*:listener/app/*/*/*",
+                      f"{arn}:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
+                      f"{arn}:elasticloadbalancing:*:*:listener-rule/app/*/*/*"]},
+        {"Effect": "Allow", "Resource": "*", "Condition": resource_tagged, "Action": [
+            "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetIpAddressType",
+            "elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
+            "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:ModifyListenerAttributes", "elasticloadbalancing:ModifyCapacityReservation",
+            "elasticloadbalancing:ModifyIpPools"]},
+        {"Effect": "Allow", "Action": "elasticloadbalancing:AddTags", "Resource": lb_arns,
+         "Condition": {"StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                       **tag_present}},
+        {"Effect": "Allow", "Resource": f"{arn}:elasticloadbalancing:*:*:targetgroup/*/*",
+         "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"]},
+        {"Effect": "Allow", "Resource": "*", "Action": [
+            "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
+            "elasticloadbalancing:ModifyRule"]},
+    )

@@ -22,6 +22,10 @@ from tierstack.config.tiers import Tier
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
 
 SERVICE_NAMES: tuple[str, ...] = ("auth", "conversation", "model", "memory", "monitoring")
+# Who may open connections to a service: another service, the queue worker, or the public
+# load balancer ("ingress").
+CALLER_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "worker", "ingress")
+CallerName = Literal["auth", "conversation", "model", "memory", "monitoring", "worker", "ingress"]
 
 InterfaceEndpoint = Literal[
     "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing", "autoscaling",
@@ -37,6 +41,11 @@ _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._/:-]*[a-z0-9](:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def _fail(problem: str, fix: str) -> PydanticCustomError:
@@ -75,7 +84,24 @@ def _instance_type(value: str) -> str:
     return value
 
 
+def _pinned_image(value: str) -> str:
+    if not _IMAGE.match(value) or value.endswith(":latest"):
+        raise _fail(
+            f"'{value}' is not a pinned image reference.",
+            "name an explicit version tag or digest, e.g. 'ghcr.io/acme/agent-auth:1.4.2' (never ':latest').",
+        )
+    return value
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise _fail(f"'{value}' is not a URL path.", "start the path with '/', e.g. '/healthz'.")
+    return value
+
+
 LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+UrlPath = Annotated[str, AfterValidator(_url_path)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
@@ -189,13 +215,78 @@ class AutoscalingSettings(_Settings):
     max_replicas: int = Field(10, ge=1, le=1000)
     target_cpu_percent: int = Field(70, ge=10, le=100)
     target_memory_percent: int = Field(80, ge=10, le=100)
+    # Per-pod request rate the HPA holds each replica to (served by the Prometheus adapter).
+    target_requests_per_second: int = Field(100, ge=1, le=100_000)
+    # Seconds of calm before scaling in: the seed's 300 s cooldown on the CPU policy.
+    scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
 
 
-class ServiceSettings(_Settings):
+class _ContainerSettings(_Settings):
+    """What every workload's container takes: image, command line, port, health path, env."""
+
+    image: PinnedImage = "hashicorp/http-echo:1.0.0"
+    args: list[str] = Field(default_factory=list)
+    # Unprivileged containers cannot bind below 1024.
+    port: int = Field(8080, ge=1024, le=65535)
+    health_path: UrlPath = "/healthz"
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str]) -> dict[str, str]:
+        for key in env:
+            if not _ENV_NAME.match(key):
+                raise _fail(f"'{key}' is not a valid environment variable name.", "use letters, digits and '_', not starting with a digit.")
+        return env
+
+
+class ServiceSettings(_ContainerSettings):
     replicas: int = Field(ge=1, le=1000)
     cpu: CpuQuantity
     memory: MemoryQuantity
     autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
+    callers: list[CallerName] = Field(default_factory=list)
+    # Path prefix on the public HTTPS ingress; None keeps the service cluster-internal.
+    ingress_path: Optional[UrlPath] = None
+
+
+class IngressSettings(_Settings):
+    # The public API's DNS name: the load balancer controller finds the ACM certificate for it.
+    host: Optional[str] = None
+    # Pin a certificate instead of discovery by host.
+    certificate_arn: Optional[str] = None
+    # TLS 1.3 with 1.2 fallback; ALB's recommended policy.
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+    @field_validator("host")
+    @classmethod
+    def _hostname(cls, host: Optional[str]) -> Optional[str]:
+        if host is not None and not _HOSTNAME.match(host):
+            raise _fail(f"'{host}' is not a DNS name.", "use a lowercase fully qualified name such as 'api.example.com'.")
+        return host
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _acm_arn(cls, arn: Optional[str]) -> Optional[str]:
+        if arn is not None and not _ACM_ARN.match(arn):
+            raise _fail(f"'{arn}' is not an ACM certificate ARN.", "use arn:aws:acm:<region>:<account>:certificate/<uuid>.")
+        return arn
+
+
+class QueueSettings(_Settings):
+    # The seed retries a request three times before parking it in the dead-letter queue.
+    max_receive_count: int = Field(3, ge=1, le=1000)
+    visibility_timeout_seconds: int = Field(120, ge=0, le=43_200)
+    message_retention_seconds: int = Field(345_600, ge=60, le=1_209_600)
+
+
+class WorkerSettings(_ContainerSettings):
+    cpu: CpuQuantity = "500m"
+    memory: MemoryQuantity = "1Gi"
+    min_replicas: int = Field(2, ge=0, le=1000)
+    max_replicas: int = Field(10, ge=1, le=1000)
+    # Visible messages per replica KEDA aims for.
+    messages_per_replica: int = Field(5, ge=1, le=10_000)
 
 
 class ServicesSettings(_Settings):
@@ -204,6 +295,19 @@ class ServicesSettings(_Settings):
     model: ServiceSettings
     memory: ServiceSettings
     monitoring: ServiceSettings
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    ingress: IngressSettings = Field(default_factory=IngressSettings)
+    namespace: str = "agents"
+    # Where the Prometheus adapter reads request rates (the observability stack's Prometheus).
+    prometheus_url: str = "http://kube-prometheus-stack-prometheus.monitoring.svc"
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, name: str) -> str:
+        if not _DNS_LABEL.match(name) or name.startswith("kube-"):
+            raise _fail(f"'{name}' cannot be the agents' namespace.", "use a DNS label such as 'agents' (not a kube-* namespace).")
+        return name
 
     def items(self) -> list[tuple[str, ServiceSettings]]:
         return [(name, getattr(self, name)) for name in SERVICE_NAMES]

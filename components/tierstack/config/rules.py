@@ -110,6 +110,36 @@ def service_replica_bounds(config: StackConfig) -> Iterator[Finding]:
                    "choose replicas inside the autoscaling bounds.")
 
 
+def worker_scaling(config: StackConfig) -> Iterator[Finding]:
+    worker = config.services.worker
+    base = ("services", "worker")
+    if worker.min_replicas > worker.max_replicas:
+        yield (base + ("maxReplicas",), worker.max_replicas, f"maxReplicas is below minReplicas ({worker.min_replicas}).",
+               f"raise maxReplicas to at least {worker.min_replicas} or lower minReplicas.")
+    if worker.min_replicas == 0 and config.tier is not Tier.PILOT:
+        yield (base + ("minReplicas",), 0,
+               f"the {config.tier.value} tier is a production tier; a worker pool scaled to zero makes the first "
+               "queued request wait for a pod to start.",
+               "keep minReplicas at 1 or more (the presets use 2); only pilot may scale workers to zero.")
+
+
+def ingress_routes(config: StackConfig) -> Iterator[Finding]:
+    seen: dict[str, str] = {}
+    for name, service in config.services.items():
+        path = service.ingress_path
+        if path is None:
+            continue
+        base = ("services", name)
+        if path in seen:
+            yield (base + ("ingressPath",), path, f"{seen[path]} already serves {path} on the public ingress.",
+                   "give each public service its own path prefix.")
+        seen[path] = name
+        if "ingress" not in service.callers:
+            yield (base + ("callers",), list(service.callers),
+                   f"{name} is published at {path} but its NetworkPolicy would not admit the load balancer.",
+                   "add 'ingress' to callers, or remove ingressPath to keep the service internal.")
+
+
 def region_cidrs_stay_private(config: StackConfig) -> Iterator[Finding]:
     from tierstack.sizing.subnets import region_vpc_cidr
 
@@ -139,6 +169,8 @@ RULES: tuple[Rule, ...] = (
     public_endpoint_is_scoped,
     node_group_bounds,
     service_replica_bounds,
+    worker_scaling,
+    ingress_routes,
     region_cidrs_stay_private,
     region_count_matches,
 )

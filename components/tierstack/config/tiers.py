@@ -45,17 +45,55 @@ _CLUSTER_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadba
 _ALL_CONTROL_PLANE_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
 
-def _service(replicas: int, cpu: str, memory: str, min_replicas: int, max_replicas: int) -> dict[str, Any]:
+# Who calls whom in the seed architecture; each service's NetworkPolicy admits only these.
+# The load balancer reaches auth (sign-in) and conversation (the agent API); conversation
+# hands long work to the queue worker; model and memory serve conversation and the worker;
+# every service reports to monitoring.
+CALL_GRAPH: dict[str, list[str]] = {
+    "auth": ["ingress", "conversation"],
+    "conversation": ["ingress"],
+    "model": ["conversation", "worker"],
+    "memory": ["conversation", "model", "worker"],
+    "monitoring": ["auth", "conversation", "model", "memory", "worker"],
+}
+INGRESS_PATHS: dict[str, str] = {"auth": "/auth", "conversation": "/"}
+
+# The seed scales a service out at 1,000 req/s; spread over its seed replica count that is
+# the per-pod rate each replica is held to (auth 1000/3, conversation 1000/10, ...).
+SEED_SCALE_OUT_RPS = 1000
+SEED_REPLICAS = {"auth": 3, "conversation": 10, "model": 5, "memory": 2}
+
+# A public image that serves HTTP on any path (so probes pass) and runs as any user: the dev
+# stand-in until a team sets its own images.
+DEMO_IMAGE = "hashicorp/http-echo:1.0.0"
+
+
+def _workload(name: str) -> dict[str, Any]:
     return {
+        "image": DEMO_IMAGE,
+        "args": ["-listen=:8080", f"-text=tierstack {name}"],
+        "port": 8080,
+        "healthPath": "/healthz",
+        "env": {},
+    }
+
+
+def _service(name: str, replicas: int, cpu: str, memory: str, min_replicas: int, max_replicas: int) -> dict[str, Any]:
+    return {
+        **_workload(name),
         "replicas": replicas,
         "cpu": cpu,
         "memory": memory,
+        "callers": list(CALL_GRAPH[name]),
+        "ingressPath": INGRESS_PATHS.get(name),
         "autoscaling": {
             "enabled": True,
             "minReplicas": min_replicas,
             "maxReplicas": max_replicas,
             "targetCpuPercent": 70,
             "targetMemoryPercent": 80,
+            "targetRequestsPerSecond": SEED_SCALE_OUT_RPS // SEED_REPLICAS[name],
+            "scaleDownStabilizationSeconds": 300,
         },
     }
 
@@ -64,12 +102,25 @@ def _monitoring_service(memory: str) -> dict[str, Any]:
     # The seed runs monitoring as a single instance at every size: it aggregates, it does not
     # serve user traffic, so it is not autoscaled.
     return {
+        **_workload("monitoring"),
         "replicas": 1,
         "cpu": "250m",
         "memory": memory,
+        "callers": list(CALL_GRAPH["monitoring"]),
+        "ingressPath": None,
         "autoscaling": {"enabled": False, "minReplicas": 1, "maxReplicas": 1,
                         "targetCpuPercent": 70, "targetMemoryPercent": 80},
     }
+
+
+def _worker(min_replicas: int, max_replicas: int, memory: str) -> dict[str, Any]:
+    return {**_workload("worker"), "cpu": "500m", "memory": memory, "minReplicas": min_replicas,
+            "maxReplicas": max_replicas, "messagesPerReplica": 5}
+
+
+def _services(services: dict[str, Any], worker: dict[str, Any]) -> dict[str, Any]:
+    return {**services, "worker": worker, "queue": {"maxReceiveCount": 3, "visibilityTimeoutSeconds": 120,
+                                                     "messageRetentionSeconds": 345_600}}
 
 
 def _node_group(instance_types: list[str], min_size: int, max_size: int, disk: int, pool: str) -> dict[str, Any]:
@@ -120,13 +171,13 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "cluster": _cluster(["api", "audit", "authenticator"], 30, {
             "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general"),
         }),
-        "services": {
-            "auth": _service(2, "250m", "512Mi", 2, 4),
-            "conversation": _service(2, "500m", "1Gi", 2, 6),
-            "model": _service(2, "1", "2Gi", 2, 4),
-            "memory": _service(2, "500m", "4Gi", 2, 3),
+        "services": _services({
+            "auth": _service("auth", 2, "250m", "512Mi", 2, 4),
+            "conversation": _service("conversation", 2, "500m", "1Gi", 2, 6),
+            "model": _service("model", 2, "1", "2Gi", 2, 4),
+            "memory": _service("memory", 2, "500m", "4Gi", 2, 3),
             "monitoring": _monitoring_service("512Mi"),
-        },
+        }, _worker(0, 3, "512Mi")),
     },
     # ~1,000 users. Production from here on: three AZs, a NAT gateway per AZ so an AZ outage
     # cannot cut the others' egress, private endpoints for the AWS APIs, system add-ons on
@@ -138,13 +189,13 @@ PRESETS: dict[Tier, dict[str, Any]] = {
             "system": _node_group(["m6i.large"], 2, 4, 50, "system"),
             "workers": _node_group(["m6i.xlarge"], 3, 12, 100, "workers"),
         }),
-        "services": {
-            "auth": _service(2, "500m", "1Gi", 2, 6),
-            "conversation": _service(3, "1", "2Gi", 2, 15),
-            "model": _service(2, "1", "4Gi", 2, 8),
-            "memory": _service(2, "1", "8Gi", 2, 4),
+        "services": _services({
+            "auth": _service("auth", 2, "500m", "1Gi", 2, 6),
+            "conversation": _service("conversation", 3, "1", "2Gi", 2, 15),
+            "model": _service("model", 2, "1", "4Gi", 2, 8),
+            "memory": _service("memory", 2, "1", "8Gi", 2, 4),
             "monitoring": _monitoring_service("1Gi"),
-        },
+        }, _worker(2, 10, "1Gi")),
     },
     # ~10,000 users. Two regions for latency and a warm standby; larger workers so the 8 GiB
     # memory pods pack well; ceilings about double growth's, tracking a 10x user jump that
@@ -156,13 +207,13 @@ PRESETS: dict[Tier, dict[str, Any]] = {
             "system": _node_group(["m6i.large"], 3, 6, 50, "system"),
             "workers": _node_group(["m6i.2xlarge"], 3, 30, 100, "workers"),
         }),
-        "services": {
-            "auth": _service(3, "500m", "1Gi", 2, 12),
-            "conversation": _service(5, "1", "2Gi", 2, 30),
-            "model": _service(3, "1", "4Gi", 2, 15),
-            "memory": _service(2, "1", "8Gi", 2, 6),
+        "services": _services({
+            "auth": _service("auth", 3, "500m", "1Gi", 2, 12),
+            "conversation": _service("conversation", 5, "1", "2Gi", 2, 30),
+            "model": _service("model", 3, "1", "4Gi", 2, 15),
+            "memory": _service("memory", 2, "1", "8Gi", 2, 6),
             "monitoring": _monitoring_service("1Gi"),
-        },
+        }, _worker(2, 30, "1Gi")),
     },
     # ~100,000 users. Three regions; a memory-optimised group keeps the 8 GiB memory service
     # off the general workers; a year of flow and control-plane logs for audit.
@@ -174,13 +225,13 @@ PRESETS: dict[Tier, dict[str, Any]] = {
             "workers": _node_group(["m6i.4xlarge"], 6, 120, 100, "workers"),
             "memory": _node_group(["r6i.2xlarge"], 3, 30, 100, "memory"),
         }),
-        "services": {
-            "auth": _service(3, "500m", "1Gi", 2, 25),
-            "conversation": _service(8, "1", "2Gi", 2, 60),
-            "model": _service(4, "2", "4Gi", 2, 30),
-            "memory": _service(2, "1", "8Gi", 2, 10),
+        "services": _services({
+            "auth": _service("auth", 3, "500m", "1Gi", 2, 25),
+            "conversation": _service("conversation", 8, "1", "2Gi", 2, 60),
+            "model": _service("model", 4, "2", "4Gi", 2, 30),
+            "memory": _service("memory", 2, "1", "8Gi", 2, 10),
             "monitoring": _monitoring_service("1Gi"),
-        },
+        }, _worker(3, 60, "1Gi")),
     },
     # ~1,000,000 users: the seed at its largest. Its five regions, its replica table and its
     # 100-instance ceiling. Worker groups list same-sized types from three families so the
@@ -194,13 +245,13 @@ PRESETS: dict[Tier, dict[str, Any]] = {
             "workers": _node_group(["m6i.4xlarge", "m6a.4xlarge", "m7i.4xlarge"], 9, 450, 100, "workers"),
             "memory": _node_group(["r6i.4xlarge", "r6a.4xlarge", "r7i.4xlarge"], 3, 60, 100, "memory"),
         }),
-        "services": {
-            "auth": _service(3, "500m", "1Gi", 2, 50),
-            "conversation": _service(10, "1", "2Gi", 2, 100),
-            "model": _service(5, "2", "4Gi", 2, 60),
-            "memory": _service(2, "1", "8Gi", 2, 20),
+        "services": _services({
+            "auth": _service("auth", 3, "500m", "1Gi", 2, 50),
+            "conversation": _service("conversation", 10, "1", "2Gi", 2, 100),
+            "model": _service("model", 5, "2", "4Gi", 2, 60),
+            "memory": _service("memory", 2, "1", "8Gi", 2, 20),
             "monitoring": _monitoring_service("1Gi"),
-        },
+        }, _worker(5, 100, "1Gi")),
     },
 }
 

@@ -122,7 +122,14 @@ def _log_group(args, region, resource_id) -> dict[str, Any]:
     return {"arn": f"arn:{PARTITION}:logs:{region}:{ACCOUNT_ID}:log-group:{name}"}
 
 
+def _sqs_queue(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    return {"name": name, "url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}",
+            "arn": f"arn:{PARTITION}:sqs:{region}:{ACCOUNT_ID}:{name}"}
+
+
 _COMPUTED: dict[str, Callable[..., dict[str, Any]]] = {
+    "aws:sqs/queue:Queue": _sqs_queue,
     "aws:eks/cluster:Cluster": _cluster,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:kms/key:Key": _kms_key,

@@ -29,6 +29,13 @@ def rows(configs: list[StackConfig]) -> list[tuple[str, list[str]]]:
             settings = c.cluster.node_groups.get(group)
             cells.append(f"{settings.instance_types[0]} {settings.min_size}-{settings.max_size}" if settings else "-")
         table.append((f"nodes: {group}", cells))
+    table.extend(service_rows(configs))
+    return table
+
+
+def service_rows(configs: list[StackConfig]) -> list[tuple[str, list[str]]]:
+    """Per service: starting replicas, HPA bounds and memory per pod, one cell per tier."""
+    table = []
     for service in SERVICE_NAMES:
         cells = []
         for c in configs:

@@ -6,7 +6,7 @@ from math import ceil
 
 
 from tierstack.policy.model import Severity, rule, stack_rule
-from tierstack.policy.props import UNDECIDED, get, has, items, known, truthy
+from tierstack.policy.props import UNDECIDED, get, has, items, known, raw, truthy
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
@@ -340,3 +340,32 @@ def k8s_hpa_target(resources, context):
             if has(target.props, "spec.replicas"):
                 yield target, (f"sets static spec.replicas while HorizontalPodAutoscaler {hpa.name} scales it: "
                                "every pulumi up resets the autoscaled count")
+
+
+# -- Ingress -----------------------------------------------------------------------------------
+
+INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+_ALB = "alb.ingress.kubernetes.io"
+
+
+@rule("k8s-alb-ingress-https-only",
+      "Public ALB ingresses listen on HTTPS only, with a TLS 1.2+ policy and a certificate the controller can find.",
+      Severity.HIGH,
+      f"Set {_ALB}/listen-ports to '[{{\"HTTPS\": 443}}]', {_ALB}/ssl-policy to a TLS13 or TLS-1-2 policy, and either "
+      f"{_ALB}/certificate-arn or a host (tierstack: services.ingress.host) so the ACM certificate is discovered.",
+      INGRESS)
+def k8s_alb_ingress_https_only(resource, context):
+    if get(resource.props, "spec.ingressClassName") != "alb":
+        return
+    annotations = get(resource.props, "metadata.annotations", {}) or {}
+    listeners = annotations.get(f"{_ALB}/listen-ports", '[{"HTTP": 80}]')  # the controller's default is HTTP
+    if "HTTP\"" in listeners.replace(" ", "").replace("HTTPS\"", ""):
+        yield f"listen-ports {listeners} opens a plain-HTTP listener"
+    policy = annotations.get(f"{_ALB}/ssl-policy", "")
+    if "TLS13" not in policy and "TLS-1-2" not in policy:
+        yield f"ssl-policy '{policy or 'default'}' allows TLS below 1.2"
+    hosts = [h for rule_ in items(resource.props, "spec.rules") for h in [get(rule_, "host")] if h]
+    hosts += [h for tls in items(resource.props, "spec.tls") for h in items(tls, "hosts")]
+    # Annotation keys contain dots, so ask the mapping itself (an unknown ARN still counts as set).
+    if f"{_ALB}/certificate-arn" not in raw(annotations) and not hosts:
+        yield "no certificate-arn and no host to discover an ACM certificate by: the HTTPS listener cannot start"

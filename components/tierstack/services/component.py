@@ -1,0 +1,162 @@
+"""``AgentServices``: the seed's five services, the request queue and its workers, and ingress.
+
+Each service scales on its own (HPA on CPU, memory and request rate), runs under its own IAM
+role, and accepts connections only from the services that call it. Conversation hands long
+work to an encrypted SQS queue that KEDA-scaled workers drain; the public API is an HTTPS-only
+ALB in front of auth and conversation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from tierstack.aws import policies
+from tierstack.aws.context import aws_context
+from tierstack.aws.iam import OidcIssuer
+from tierstack.config.model import ServicesSettings, ServiceSettings
+from tierstack.services import manifests
+from tierstack.services.controllers import ServiceControllers, ServiceControllersArgs
+from tierstack.services.manifests import Workload
+from tierstack.services.queue import RequestQueue, RequestQueueArgs
+from tierstack.services.workload import AgentService, AgentServiceArgs
+
+METRICS_NAMESPACE = "tierstack/agents"
+WORKER = "worker"
+# Memory-heavy services prefer the memory-optimised pool where a tier has one.
+POOL_PREFERENCE = {"memory": ("memory", "workers", "general")}
+DEFAULT_POOLS = ("workers", "general")
+PSA_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+
+
+@dataclass(frozen=True)
+class AgentServicesArgs:
+    settings: ServicesSettings
+    cluster_name: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    oidc: OidcIssuer
+    provider: k8s.Provider
+    # Public subnet blocks: where the ALB's nodes live, admitted by the public services' policies.
+    load_balancer_cidrs: Sequence[str]
+    # The node pools (tierstack.io/pool labels) the cluster has, for soft placement.
+    node_pools: Sequence[str] = ()
+    # Production tiers keep workers warm; only pilot may scale them to zero.
+    allow_scale_to_zero: bool = False
+    protect: bool = False
+    depends_on: Sequence[pulumi.Resource] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class AgentServices(pulumi.ComponentResource):
+    services: dict[str, AgentService]
+    worker: AgentService
+    queue: RequestQueue
+    ingress: k8s.networking.v1.Ingress
+
+    def __init__(self, name: str, args: AgentServicesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:services:AgentServices", name, None, opts)
+        settings, namespace = args.settings, args.settings.namespace
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        context = aws_context(self)
+
+        space = k8s.core.v1.Namespace(f"{name}-namespace", metadata={
+            "name": namespace, "labels": {**PSA_RESTRICTED, "app.kubernetes.io/part-of": manifests.PART_OF}}, opts=k8s_opts)
+        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space])
+        k8s.networking.v1.NetworkPolicy(f"{name}-default-deny", metadata=manifests.metadata(
+            "default-deny-ingress", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF}),
+            spec=manifests.default_deny_spec(), opts=in_namespace)
+
+        self.queue = RequestQueue(f"{name}-requests", RequestQueueArgs(
+            settings=settings.queue, protect=args.protect, tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+        controllers = ServiceControllers(f"{name}-controllers", ServiceControllersArgs(
+            cluster_name=args.cluster_name, region=args.region, vpc_id=args.vpc_id, oidc=args.oidc,
+            provider=args.provider, queue_arn=self.queue.arn, prometheus_url=settings.prometheus_url,
+            depends_on=args.depends_on, tags=args.tags,
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+        grants = {
+            "conversation": pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
+                lambda v: json.dumps(policies.queue_producer(v[0], v[1]))),
+            "model": pulumi.Output.all(context.partition, context.account_id).apply(
+                lambda v: json.dumps(policies.model_invocation(v[0], args.region, v[1]))),
+            "monitoring": json.dumps(policies.metrics_publisher(METRICS_NAMESPACE)),
+        }
+        queue_env = [{"name": "QUEUE_URL", "value": self.queue.url}]
+        self.services = {}
+        for service_name, service in settings.items():
+            env = queue_env if service_name == "conversation" else []
+            self.services[service_name] = AgentService(f"{name}-{service_name}", AgentServiceArgs(
+                workload=self._workload(service_name, service, args, env),
+                oidc=args.oidc, provider=args.provider, callers=service.callers,
+                load_balancer_cidrs=args.load_balancer_cidrs, autoscaling=service.autoscaling,
+                iam_policy=grants.get(service_name), depends_on=[space], tags=args.tags,
+            ), opts=pulumi.ResourceOptions(parent=self))
+
+        worker = settings.worker
+        self.worker = AgentService(f"{name}-{WORKER}", AgentServiceArgs(
+            workload=Workload(
+                name=WORKER, namespace=namespace, role="worker", image=worker.image, port=worker.port,
+                health_path=worker.health_path, cpu=worker.cpu, memory=worker.memory, args=worker.args,
+                env=[*self._env(args, worker.env), *queue_env], replicas=None,
+                preferred_pools=self._pools(WORKER, args)),
+            oidc=args.oidc, provider=args.provider, callers=[], expose=False,
+            iam_policy=pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
+                lambda v: json.dumps(policies.queue_consumer(v[0], v[1]))),
+            depends_on=[space], tags=args.tags,
+        ), opts=pulumi.ResourceOptions(parent=self))
+        self._queue_scaling(name, args, controllers, space)
+
+        routes = [(s.ingress_path, n) for n, s in settings.items() if s.ingress_path]
+        self.ingress = k8s.networking.v1.Ingress(
+            f"{name}-public-api",
+            metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
+                                        manifests.ingress_annotations(settings.ingress)),
+            spec=manifests.ingress_spec(routes, settings.ingress),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
+                controllers.load_balancer_controller, *[self.services[n].service for _, n in routes]]),
+        )
+        self.register_outputs({"queue_url": self.queue.url, "namespace": namespace})
+
+    def _queue_scaling(self, name: str, args: AgentServicesArgs, controllers: ServiceControllers, space) -> None:
+        worker, namespace = args.settings.worker, args.settings.namespace
+        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[controllers.keda, space])
+        auth_name = "aws-irsa"
+        k8s.apiextensions.CustomResource(
+            f"{name}-trigger-auth", api_version="keda.sh/v1alpha1", kind="TriggerAuthentication",
+            metadata=manifests.metadata(auth_name, namespace, {"app.kubernetes.io/part-of": manifests.PART_OF}),
+            spec=manifests.trigger_authentication_spec(), opts=crd_opts)
+        floor = worker.min_replicas if args.allow_scale_to_zero else max(worker.min_replicas, 1)
+        k8s.apiextensions.CustomResource(
+            f"{name}-worker-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
+            metadata=manifests.metadata(WORKER, namespace, {**manifests.selector_labels(WORKER),
+                                                             "app.kubernetes.io/part-of": manifests.PART_OF}),
+            spec=manifests.scaled_object_spec(
+                WORKER, queue_url=self.queue.url, region=args.region, min_replicas=floor,
+                max_replicas=worker.max_replicas, messages_per_replica=worker.messages_per_replica,
+                trigger_auth=auth_name),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
+                                        depends_on=[controllers.keda, space, self.worker.deployment]))
+
+    @staticmethod
+    def _env(args: AgentServicesArgs, env: Mapping[str, str]) -> list[dict]:
+        return [{"name": "AWS_REGION", "value": args.region},
+                *({"name": key, "value": value} for key, value in sorted(env.items()))]
+
+    @staticmethod
+    def _pools(service_name: str, args: AgentServicesArgs) -> tuple[str, ...]:
+        wanted = POOL_PREFERENCE.get(service_name, DEFAULT_POOLS)
+        return tuple(pool for pool in wanted if pool in args.node_pools)
+
+    def _workload(self, service_name: str, service: ServiceSettings, args: AgentServicesArgs, extra_env) -> Workload:
+        scaled = service.autoscaling.enabled
+        return Workload(
+            name=service_name, namespace=args.settings.namespace, role="api", image=service.image,
+            port=service.port, health_path=service.health_path, cpu=service.cpu, memory=service.memory,
+            args=service.args, env=[*self._env(args, service.env), *extra_env],
+            replicas=None if scaled else service.replicas, preferred_pools=self._pools(service_name, args),
+        )

@@ -1,0 +1,107 @@
+"""``ServiceControllers``: the in-cluster controllers the agent services rely on.
+
+The AWS Load Balancer Controller turns the Ingress into an HTTPS ALB, KEDA scales the queue
+workers on SQS depth, and the Prometheus adapter serves per-pod request rates to the HPAs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from tierstack import charts
+from tierstack.aws import policies
+from tierstack.aws.context import aws_context
+from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.kube import pinned_release
+from tierstack.services.manifests import REQUESTS_PER_SECOND
+
+LBC_NAMESPACE, LBC_SERVICE_ACCOUNT = "kube-system", "aws-load-balancer-controller"
+KEDA_NAMESPACE, KEDA_SERVICE_ACCOUNT = "keda", "keda-operator"
+ADAPTER_NAMESPACE = "custom-metrics"
+
+# Counters named http_requests_total (the Prometheus client libraries' convention) become a
+# per-pod http_requests_per_second metric the HPAs target.
+REQUEST_RATE_RULE = {
+    "seriesQuery": 'http_requests_total{namespace!="",pod!=""}',
+    "resources": {"overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}},
+    "name": {"matches": "^http_requests_total$", "as": REQUESTS_PER_SECOND},
+    "metricsQuery": "sum(rate(<<.Series>>{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)",
+}
+
+
+@dataclass(frozen=True)
+class ServiceControllersArgs:
+    cluster_name: str
+    region: str
+    vpc_id: pulumi.Input[str]
+    oidc: OidcIssuer
+    provider: k8s.Provider
+    queue_arn: pulumi.Input[str]
+    prometheus_url: str
+    depends_on: Sequence[pulumi.Resource] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ServiceControllers(pulumi.ComponentResource):
+    load_balancer_controller: k8s.helm.v3.Release
+    keda: k8s.helm.v3.Release
+    prometheus_adapter: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: ServiceControllersArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:services:ServiceControllers", name, None, opts)
+        context = aws_context(self)
+        child = pulumi.ResourceOptions(parent=self)
+
+        lbc_role = IrsaRole(f"{name}-lbc", IrsaRoleArgs(
+            oidc=args.oidc, namespace=LBC_NAMESPACE, service_account=LBC_SERVICE_ACCOUNT,
+            inline_policy=context.partition.apply(lambda p: json.dumps(policies.load_balancer_controller(p))),
+            tags=args.tags,
+        ), opts=child)
+        self.load_balancer_controller = pinned_release(
+            f"{name}-aws-load-balancer-controller", charts.AWS_LOAD_BALANCER_CONTROLLER,
+            namespace=LBC_NAMESPACE,
+            values={
+                "clusterName": args.cluster_name,
+                # Set explicitly so the controller never needs instance metadata to find them.
+                "region": args.region,
+                "vpcId": args.vpc_id,
+                "replicaCount": 2,
+                "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
+                                   "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn}},
+                "podDisruptionBudget": {"maxUnavailable": 1},
+            },
+            provider=args.provider, parent=self, depends_on=[lbc_role, *args.depends_on],
+        )
+
+        keda_role = IrsaRole(f"{name}-keda", IrsaRoleArgs(
+            oidc=args.oidc, namespace=KEDA_NAMESPACE, service_account=KEDA_SERVICE_ACCOUNT,
+            inline_policy=pulumi.Output.from_input(args.queue_arn).apply(
+                lambda arn: json.dumps(policies.queue_depth_reader(arn))),
+            tags=args.tags,
+        ), opts=child)
+        self.keda = pinned_release(
+            f"{name}-keda", charts.KEDA, namespace=KEDA_NAMESPACE, create_namespace=True,
+            values={
+                "podIdentity": {"aws": {"irsa": {"enabled": True, "roleArn": keda_role.arn}}},
+                "serviceAccount": {"operator": {"name": KEDA_SERVICE_ACCOUNT}},
+                "resources": {"operator": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}},
+            },
+            provider=args.provider, parent=self, depends_on=[keda_role, *args.depends_on],
+        )
+
+        self.prometheus_adapter = pinned_release(
+            f"{name}-prometheus-adapter", charts.PROMETHEUS_ADAPTER, namespace=ADAPTER_NAMESPACE, create_namespace=True,
+            values={
+                "prometheus": {"url": args.prometheus_url, "port": 9090},
+                "replicas": 2,
+                "rules": {"default": False, "custom": [REQUEST_RATE_RULE]},
+                "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+            },
+            provider=args.provider, parent=self, depends_on=list(args.depends_on),
+        )
+        self.register_outputs({})

@@ -1,0 +1,82 @@
+"""``AgentService``: one workload with its identity, scaling, disruption budget and network policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.config.model import AutoscalingSettings
+from tierstack.services import manifests
+from tierstack.services.manifests import Workload
+
+
+@dataclass(frozen=True)
+class AgentServiceArgs:
+    workload: Workload
+    oidc: OidcIssuer
+    provider: k8s.Provider
+    callers: Sequence[str] = ()
+    load_balancer_cidrs: Sequence[str] = ()
+    # An HPA owns the replica count when this is set and enabled.
+    autoscaling: Optional[AutoscalingSettings] = None
+    # A ClusterIP Service in front of the pods; queue workers take no calls and need none.
+    expose: bool = True
+    # The IRSA role's inline policy: exactly what this workload calls in AWS, or nothing.
+    iam_policy: Optional[pulumi.Input[str]] = None
+    depends_on: Sequence[pulumi.Resource] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class AgentService(pulumi.ComponentResource):
+    deployment: k8s.apps.v1.Deployment
+    service: Optional[k8s.core.v1.Service]
+    autoscaler: Optional[k8s.autoscaling.v2.HorizontalPodAutoscaler]
+    role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AgentServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:services:AgentService", name, None, opts)
+        workload = args.workload
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        def meta(annotations=None):
+            return manifests.metadata(workload.name, workload.namespace, workload.labels, annotations)
+
+        role = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
+            oidc=args.oidc, namespace=workload.namespace, service_account=workload.name,
+            inline_policy=args.iam_policy, tags=args.tags,
+        ), opts=pulumi.ResourceOptions(parent=self))
+        self.role_arn = role.arn
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=meta({"eks.amazonaws.com/role-arn": role.arn}),
+            automount_service_account_token=False, opts=k8s_opts,
+        )
+        self.deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment", metadata=meta(), spec=manifests.deployment_spec(workload),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
+                                        depends_on=[account, role, *args.depends_on]),
+        )
+        self.service = k8s.core.v1.Service(
+            f"{name}-service", metadata=meta(), spec=manifests.service_spec(workload), opts=k8s_opts,
+        ) if args.expose else None
+
+        scaling = args.autoscaling if args.autoscaling and args.autoscaling.enabled else None
+        self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa", metadata=meta(), spec=manifests.hpa_spec(workload.name, scaling),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.deployment]),
+        ) if scaling else None
+
+        # A budget matters wherever more than one pod may run: autoscaled or replicated.
+        if scaling or workload.replicas is None or (workload.replicas or 0) > 1:
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb", metadata=meta(), spec=manifests.pdb_spec(workload.name), opts=k8s_opts,
+            )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-netpol", metadata=meta(),
+            spec=manifests.network_policy_spec(workload.name, workload.port, args.callers, args.load_balancer_cidrs),
+            opts=k8s_opts,
+        )
+        self.register_outputs({"role_arn": self.role_arn})
