@@ -54,8 +54,12 @@ def test_node_groups_cover_every_az_of_their_region():
 
 
 def test_production_stack_protects_stateful_resources():
-    protected = {r.type for r in cached_plan("prod").resources if r.protect}
-    assert protected == {"aws:eks/cluster:Cluster", "aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup", "aws:sqs/queue:Queue"}
+    from tierstack.policy.rules.platform import STATEFUL_TYPES
+
+    stateful = [r for r in cached_plan("prod").resources if r.type in STATEFUL_TYPES]
+    assert {r.type for r in stateful} >= {"aws:eks/cluster:Cluster", "aws:rds/cluster:Cluster", "aws:kms/key:Key",
+                                          "aws:elasticache/replicationGroup:ReplicationGroup", "aws:sqs/queue:Queue"}
+    assert [r.name for r in stateful if not r.protect] == []
     assert not [r for r in cached_plan("dev").resources if r.protect]
 
 

@@ -21,7 +21,16 @@ from tierstack.cluster.eks import KubernetesCluster, KubernetesClusterArgs
 from tierstack.config.model import StackConfig
 from tierstack.config.tiers import Tier
 from tierstack.network import Network, NetworkArgs
-from tierstack.services import AgentServices, AgentServicesArgs
+from tierstack.data.cache import PORT as CACHE_PORT
+from tierstack.data.cache import CacheTier, CacheTierArgs
+from tierstack.data.database import (
+    Placement, ShardedDatabase, ShardedDatabaseArgs, ShardedDatabaseReplica, ShardedDatabaseReplicaArgs,
+)
+from tierstack.services import AgentServices, AgentServicesArgs, DataAccess
+from tierstack.sharding import shard_map_document
+
+# SSM Standard parameters hold 4 KB; a shard's entry is ~350 bytes, so larger maps need Advanced.
+STANDARD_PARAMETER_SHARDS = 10
 from tierstack.sizing.subnets import region_vpc_cidr
 
 
@@ -45,6 +54,8 @@ class RegionalCellArgs:
 class RegionalCell(pulumi.ComponentResource):
     network: Network
     cluster: KubernetesCluster
+    cache: CacheTier
+    database: ShardedDatabase
     services: AgentServices
     logs_key: KmsKey
 
@@ -83,6 +94,27 @@ class RegionalCell(pulumi.ComponentResource):
             tags=tags,
         ), opts=pulumi.ResourceOptions(parent=self, depends_on=self.network.nat_gateways))
 
+        self.placement = Placement(
+            vpc_id=self.network.vpc_id, subnet_ids=self.network.data_subnet_ids,
+            availability_zones=self.network.availability_zones,
+            client_security_group_ids=[self.cluster.security_group_id])
+        self.cache = CacheTier(f"{name}-cache", CacheTierArgs(
+            settings=config.data.cache, region=region, vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.data_subnet_ids, client_security_group_ids=[self.cluster.security_group_id],
+            log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
+            protect=protect, tags=tags,
+        ), opts=child)
+        self.database = ShardedDatabase(f"{name}-db", ShardedDatabaseArgs(
+            settings=config.data.database, region=region, placement=self.placement, protect=protect, tags=tags,
+        ), opts=child)
+        shard_map = self.database.map_entries().apply(lambda entries: shard_map_document(region, entries))
+        # Published for anything outside the cluster (jobs, Lambda, operators) that routes users.
+        self.shard_map_parameter = aws.ssm.Parameter(
+            f"{name}-shard-map", name=f"/tierstack/{config.environment}/{region}/shard-map", type="String",
+            tier="Standard" if config.data.database.shards <= STANDARD_PARAMETER_SHARDS else "Advanced",
+            value=shard_map, description=f"User shard map of {name}: shard -> writer, reader, secret ARN",
+            tags=tags, opts=child)
+
         self.services = AgentServices(f"{name}-agents", AgentServicesArgs(
             settings=config.services,
             cluster_name=name,
@@ -94,6 +126,12 @@ class RegionalCell(pulumi.ComponentResource):
             node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
             allow_scale_to_zero=config.tier is Tier.PILOT,
             protect=protect,
+            data=DataAccess(
+                shard_map_json=shard_map, database_policy=self.database.access_policy(),
+                cache_endpoint=self.cache.endpoint, cache_port=CACHE_PORT,
+                cache_secret_arn=self.cache.auth_secret_arn, cache_policy=self.cache.access_policy(),
+                cache_default_ttl_seconds=config.data.cache.default_ttl_seconds,
+                semantic_cache=config.data.cache.semantic_cache),
             depends_on=[self.cluster],
             tags=tags,
         ), opts=child)
@@ -126,7 +164,23 @@ class AgentPlatform(pulumi.ComponentResource):
                 cell_name, RegionalCellArgs(config=args.config, region=region, region_index=index),
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
             )
+        self._disaster_recovery(name, args.config)
         self.register_outputs({
             "regions": list(self.cells),
             "clusters": {region: cell.cluster.name for region, cell in self.cells.items()},
         })
+
+    def _disaster_recovery(self, name: str, config: StackConfig) -> None:
+        """Each cell's shards get secondaries in the next region (the last wraps to the first)."""
+        self.replicas: dict[str, ShardedDatabaseReplica] = {}
+        if not config.data.database.global_database or len(config.regions) < 2:
+            return
+        for index, region in enumerate(config.regions):
+            target = config.regions[(index + 1) % len(config.regions)]
+            source, destination = self.cells[region], self.cells[target]
+            self.replicas[region] = ShardedDatabaseReplica(
+                f"{source._name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(
+                    primary=source.database, settings=config.data.database, region=target,
+                    placement=destination.placement, protect=config.production,
+                    tags={**platform_tags(config), "tierstack:region": target, "tierstack:replica-of": region}),
+                opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]}))

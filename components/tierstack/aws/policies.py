@@ -236,3 +236,17 @@ def load_balancer_controller(partition: str) -> Document:
             "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
             "elasticloadbalancing:ModifyRule"]},
     )
+
+
+def secret_reader(secret_arns: Sequence[str], key_arns: Sequence[str]) -> Document:
+    """Read named secrets (and decrypt them with their keys), nothing else in Secrets Manager."""
+    return document(
+        {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+         "Resource": list(secret_arns)},
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": list(key_arns)},
+    )
+
+
+def merge(*documents: Optional[Document]) -> Document:
+    """One policy document holding every statement of the given ones."""
+    return document(*[s for d in documents if d for s in d["Statement"]])

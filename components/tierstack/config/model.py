@@ -313,6 +313,92 @@ class ServicesSettings(_Settings):
         return [(name, getattr(self, name)) for name in SERVICE_NAMES]
 
 
+CacheEngine = Literal["valkey", "redis"]
+# Parameter-group family per engine major version; ElastiCache rejects a mismatched family.
+CACHE_FAMILIES = {("valkey", "7"): "valkey7", ("valkey", "8"): "valkey8", ("redis", "7"): "redis7"}
+
+
+class CacheSettings(_Settings):
+    engine: CacheEngine = "valkey"
+    engine_version: str = "8.2"
+    node_type: str = "cache.t4g.medium"
+    # Cluster mode shards the keyspace; off, one primary holds every key.
+    cluster_mode: bool = False
+    shards: int = Field(1, ge=1, le=500)
+    replicas_per_shard: int = Field(1, ge=0, le=5)
+    snapshot_retention_days: int = Field(1, ge=0, le=35)
+    # The seed's Redis TTL, handed to the services as their default expiry.
+    default_ttl_seconds: int = Field(3600, ge=1, le=2_592_000)
+    # Where semantic (vector) matches live: Valkey's vector search, pgvector on the shards, or neither.
+    semantic_cache: Literal["none", "valkey-search", "pgvector"] = "none"
+
+    @field_validator("engine_version")
+    @classmethod
+    def _major_minor(cls, version: str) -> str:
+        if not re.match(r"^\d+\.\d+$", version):
+            raise _fail(f"'{version}' is not a major.minor engine version.", "write it as a quoted string such as '8.2'.")
+        return version
+
+    @property
+    def version(self) -> tuple[int, int]:
+        major, minor = self.engine_version.split(".")
+        return int(major), int(minor)
+
+    @field_validator("node_type")
+    @classmethod
+    def _cache_node(cls, node_type: str) -> str:
+        if not re.match(r"^cache\.[a-z0-9]+\.[a-z0-9]+$", node_type):
+            raise _fail(f"'{node_type}' is not an ElastiCache node type.", "use a type such as 'cache.r7g.large'.")
+        return node_type
+
+    @property
+    def family(self) -> Optional[str]:
+        return CACHE_FAMILIES.get((self.engine, self.engine_version.split(".")[0]))
+
+
+class ReaderAutoscalingSettings(_Settings):
+    max_readers: int = Field(3, ge=1, le=15)
+    target_cpu_percent: int = Field(70, ge=10, le=90)
+
+
+class DatabaseSettings(_Settings):
+    engine_version: str = "16.6"
+    instance_class: str = "db.r7g.large"
+    shards: int = Field(1, ge=1, le=64)
+    # Aurora allows 15 readers per cluster.
+    readers_per_shard: int = Field(1, ge=0, le=15)
+    reader_autoscaling: ReaderAutoscalingSettings = Field(default_factory=ReaderAutoscalingSettings)
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
+    # A secondary cluster per shard in the next region, for disaster recovery.
+    global_database: bool = False
+    database_name: str = "agents"
+
+    @field_validator("instance_class")
+    @classmethod
+    def _db_class(cls, instance_class: str) -> str:
+        if not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", instance_class):
+            raise _fail(f"'{instance_class}' is not an RDS instance class.", "use a class such as 'db.r7g.large'.")
+        return instance_class
+
+    @field_validator("engine_version")
+    @classmethod
+    def _pg_version(cls, version: str) -> str:
+        if not re.match(r"^1[4-7]\.\d+$", version):
+            raise _fail(f"'{version}' is not an Aurora PostgreSQL major.minor version tierstack supports.",
+                        "use a 14.x to 17.x version, e.g. '16.6'.")
+        return version
+
+    @property
+    def family(self) -> str:
+        return f"aurora-postgresql{self.engine_version.split('.')[0]}"
+
+
+class DataSettings(_Settings):
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
 class StackConfig(_Settings):
     tier: Tier
     environment: str
@@ -326,6 +412,7 @@ class StackConfig(_Settings):
     network: NetworkSettings
     cluster: ClusterSettings
     services: ServicesSettings
+    data: DataSettings = Field(default_factory=DataSettings)
 
     @field_validator("environment")
     @classmethod

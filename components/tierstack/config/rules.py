@@ -140,6 +140,38 @@ def ingress_routes(config: StackConfig) -> Iterator[Finding]:
                    "add 'ingress' to callers, or remove ingressPath to keep the service internal.")
 
 
+def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
+    cache, database = config.data.cache, config.data.database
+    base = ("data", "cache")
+    if cache.family is None:
+        yield (base + ("engineVersion",), cache.engine_version,
+               f"ElastiCache has no parameter-group family for {cache.engine} {cache.engine_version}.",
+               "use valkey 7.x or 8.x, or redis 7.x.")
+    if cache.semantic_cache == "valkey-search" and (cache.engine != "valkey" or cache.version < (8, 2)):
+        yield (base + ("semanticCache",), cache.semantic_cache,
+               "vector search on ElastiCache needs Valkey 8.2 or later.",
+               "set data.cache.engine to valkey with engineVersion '8.2', or use semanticCache 'pgvector'.")
+    if not cache.cluster_mode and cache.shards > 1:
+        yield (base + ("shards",), cache.shards, "more than one shard needs cluster mode.",
+               "set data.cache.clusterMode to true, or shards to 1.")
+    if cache.replicas_per_shard < 1:
+        yield (base + ("replicasPerShard",), cache.replicas_per_shard,
+               "without a replica there is nothing to fail over to when the primary's AZ fails.",
+               "keep at least one replica per shard.")
+    if database.reader_autoscaling.max_readers < database.readers_per_shard:
+        yield (("data", "database", "readerAutoscaling", "maxReaders"), database.reader_autoscaling.max_readers,
+               f"the autoscaling ceiling is below the {database.readers_per_shard} provisioned readers.",
+               f"raise maxReaders to at least {database.readers_per_shard}.")
+    if database.readers_per_shard < 1 and config.tier is not Tier.PILOT:
+        yield (("data", "database", "readersPerShard"), database.readers_per_shard,
+               "a production shard without a reader has no failover target and no read scaling.",
+               "keep at least one reader per shard.")
+    if database.global_database and len(config.regions) < 2:
+        yield (("data", "database", "globalDatabase"), True,
+               "a global database needs a second region for its secondary clusters.",
+               "list a second region in tierstack:regions, or set globalDatabase to false.")
+
+
 def region_cidrs_stay_private(config: StackConfig) -> Iterator[Finding]:
     from tierstack.sizing.subnets import region_vpc_cidr
 
@@ -171,6 +203,7 @@ RULES: tuple[Rule, ...] = (
     service_replica_bounds,
     worker_scaling,
     ingress_routes,
+    data_tier_shape,
     region_cidrs_stay_private,
     region_count_matches,
 )

@@ -160,6 +160,37 @@ def _cluster(log_types: list[str], log_days: int, node_groups: dict[str, Any]) -
     }
 
 
+def _data(cache_node: str, cache_shards: int, cache_replicas: int, snapshots: int,
+          db_class: str, db_shards: int, readers: int, max_readers: int, backups: int, dr: bool) -> dict[str, Any]:
+    return {
+        "cache": {
+            "engine": "valkey", "engineVersion": "8.2", "nodeType": cache_node,
+            "clusterMode": cache_shards > 1, "shards": cache_shards, "replicasPerShard": cache_replicas,
+            "snapshotRetentionDays": snapshots, "defaultTtlSeconds": 3600, "semanticCache": "none",
+        },
+        "database": {
+            "engineVersion": "16.6", "instanceClass": db_class, "shards": db_shards, "readersPerShard": readers,
+            "readerAutoscaling": {"maxReaders": max_readers, "targetCpuPercent": 70},
+            "backupRetentionDays": backups, "performanceInsightsRetentionDays": 7,
+            "globalDatabase": dr, "databaseName": "agents",
+        },
+    }
+
+
+# Data tier per tier. The seed's database is one writer with five readers per shard over ten
+# user shards; that is enterprise's shape, and hyperscale goes "beyond" with sixteen. The cache
+# shards the keyspace (cluster mode) once one primary's memory and network are not enough.
+# Disaster recovery (an Aurora global database secondary in the next region) starts at
+# enterprise, where a region's loss is a business event rather than an inconvenience.
+DATA = {
+    "pilot": _data("cache.t4g.medium", 1, 1, 1, "db.t4g.medium", 1, 1, 2, 7, False),
+    "growth": _data("cache.r7g.large", 1, 1, 3, "db.r7g.large", 2, 1, 3, 7, False),
+    "scale": _data("cache.r7g.large", 2, 1, 7, "db.r7g.xlarge", 4, 2, 5, 14, False),
+    "enterprise": _data("cache.r7g.xlarge", 3, 2, 7, "db.r7g.2xlarge", 10, 5, 10, 35, True),
+    "hyperscale": _data("cache.r7g.2xlarge", 6, 2, 14, "db.r7g.4xlarge", 16, 5, 15, 35, True),
+}
+
+
 PRESETS: dict[Tier, dict[str, Any]] = {
     # ~100 concurrent users. Cheapest shape that still survives an AZ loss: two AZs (EKS needs
     # subnets in two), one shared NAT gateway (a NAT outage only stops egress, and pilot has no
@@ -167,6 +198,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     # halved memory service. One region.
     Tier.PILOT: {
         "regionCount": 1,
+        "data": DATA["pilot"],
         "network": _network(2, "single", 30, []),
         "cluster": _cluster(["api", "audit", "authenticator"], 30, {
             "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general"),
@@ -184,6 +216,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     # their own node group so a noisy agent workload cannot starve CoreDNS. Seed pod sizes.
     Tier.GROWTH: {
         "regionCount": 1,
+        "data": DATA["growth"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
             "system": _node_group(["m6i.large"], 2, 4, 50, "system"),
@@ -202,6 +235,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     # caching and batching absorb in part.
     Tier.SCALE: {
         "regionCount": 2,
+        "data": DATA["scale"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
             "system": _node_group(["m6i.large"], 3, 6, 50, "system"),
@@ -219,6 +253,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     # off the general workers; a year of flow and control-plane logs for audit.
     Tier.ENTERPRISE: {
         "regionCount": 3,
+        "data": DATA["enterprise"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
             "system": _node_group(["m6i.xlarge"], 3, 6, 50, "system"),
@@ -239,6 +274,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     # the default managed-node-group quota.
     Tier.HYPERSCALE: {
         "regionCount": 5,
+        "data": DATA["hyperscale"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
             "system": _node_group(["m6i.2xlarge"], 3, 9, 50, "system"),

@@ -1,5 +1,5 @@
 """The agent services: five autoscaled microservices, the request queue and its workers, ingress."""
 
-from tierstack.services.component import AgentServices, AgentServicesArgs
+from tierstack.services.component import AgentServices, AgentServicesArgs, DataAccess
 
-__all__ = ["AgentServices", "AgentServicesArgs"]
+__all__ = ["AgentServices", "AgentServicesArgs", "DataAccess"]

@@ -26,11 +26,30 @@ from tierstack.services.queue import RequestQueue, RequestQueueArgs
 from tierstack.services.workload import AgentService, AgentServiceArgs
 
 METRICS_NAMESPACE = "tierstack/agents"
+SHARD_MAP_CONFIG_MAP, SHARD_MAP_DIRECTORY, SHARD_MAP_FILE = "shard-map", "/etc/tierstack", "shard-map.json"
+# Which workloads reach which store: user records, history and memories live in the shards;
+# responses and embeddings in the cache.
+DATABASE_USERS = frozenset({"auth", "conversation", "memory", "worker"})
+CACHE_USERS = frozenset({"conversation", "model", "memory", "worker"})
 WORKER = "worker"
 # Memory-heavy services prefer the memory-optimised pool where a tier has one.
 POOL_PREFERENCE = {"memory": ("memory", "workers", "general")}
 DEFAULT_POOLS = ("workers", "general")
 PSA_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+
+
+@dataclass(frozen=True)
+class DataAccess:
+    """How the services reach the data tier of their cell."""
+
+    shard_map_json: pulumi.Input[str]
+    database_policy: pulumi.Input[dict]
+    cache_endpoint: pulumi.Input[str]
+    cache_port: int
+    cache_secret_arn: pulumi.Input[str]
+    cache_policy: pulumi.Input[dict]
+    cache_default_ttl_seconds: int
+    semantic_cache: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,8 @@ class AgentServicesArgs:
     # Production tiers keep workers warm; only pilot may scale them to zero.
     allow_scale_to_zero: bool = False
     protect: bool = False
+    # The cell's data tier; None runs the services without database or cache wiring.
+    data: Optional[DataAccess] = None
     depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -79,13 +100,16 @@ class AgentServices(pulumi.ComponentResource):
             depends_on=args.depends_on, tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
 
-        grants = {
+        own_grants = {
             "conversation": pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
-                lambda v: json.dumps(policies.queue_producer(v[0], v[1]))),
+                lambda v: policies.queue_producer(v[0], v[1])),
             "model": pulumi.Output.all(context.partition, context.account_id).apply(
-                lambda v: json.dumps(policies.model_invocation(v[0], args.region, v[1]))),
-            "monitoring": json.dumps(policies.metrics_publisher(METRICS_NAMESPACE)),
+                lambda v: policies.model_invocation(v[0], args.region, v[1])),
+            "monitoring": policies.metrics_publisher(METRICS_NAMESPACE),
+            WORKER: pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
+                lambda v: policies.queue_consumer(v[0], v[1])),
         }
+        data_ready = self._shard_map(name, args, space)
         queue_env = [{"name": "QUEUE_URL", "value": self.queue.url}]
         self.services = {}
         for service_name, service in settings.items():
@@ -94,7 +118,8 @@ class AgentServices(pulumi.ComponentResource):
                 workload=self._workload(service_name, service, args, env),
                 oidc=args.oidc, provider=args.provider, callers=service.callers,
                 load_balancer_cidrs=args.load_balancer_cidrs, autoscaling=service.autoscaling,
-                iam_policy=grants.get(service_name), depends_on=[space], tags=args.tags,
+                iam_policy=self._policy(service_name, own_grants.get(service_name), args),
+                depends_on=[space, *data_ready], tags=args.tags,
             ), opts=pulumi.ResourceOptions(parent=self))
 
         worker = settings.worker
@@ -102,12 +127,11 @@ class AgentServices(pulumi.ComponentResource):
             workload=Workload(
                 name=WORKER, namespace=namespace, role="worker", image=worker.image, port=worker.port,
                 health_path=worker.health_path, cpu=worker.cpu, memory=worker.memory, args=worker.args,
-                env=[*self._env(args, worker.env), *queue_env], replicas=None,
-                preferred_pools=self._pools(WORKER, args)),
+                env=[*self._env(args, worker.env, WORKER), *queue_env], replicas=None,
+                preferred_pools=self._pools(WORKER, args), config_mount=self._config_mount(WORKER, args)),
             oidc=args.oidc, provider=args.provider, callers=[], expose=False,
-            iam_policy=pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
-                lambda v: json.dumps(policies.queue_consumer(v[0], v[1]))),
-            depends_on=[space], tags=args.tags,
+            iam_policy=self._policy(WORKER, own_grants[WORKER], args),
+            depends_on=[space, *data_ready], tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
         self._queue_scaling(name, args, controllers, space)
 
@@ -142,10 +166,51 @@ class AgentServices(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
                                         depends_on=[controllers.keda, space, self.worker.deployment]))
 
+    def _shard_map(self, name: str, args: AgentServicesArgs, space) -> list[pulumi.Resource]:
+        """The shard map as a ConfigMap the database users mount; created before they start."""
+        if args.data is None:
+            return []
+        config_map = k8s.core.v1.ConfigMap(
+            f"{name}-shard-map",
+            metadata=manifests.metadata(SHARD_MAP_CONFIG_MAP, args.settings.namespace,
+                                        {"app.kubernetes.io/part-of": manifests.PART_OF}),
+            data={SHARD_MAP_FILE: args.data.shard_map_json},
+            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
+        return [config_map]
+
     @staticmethod
-    def _env(args: AgentServicesArgs, env: Mapping[str, str]) -> list[dict]:
-        return [{"name": "AWS_REGION", "value": args.region},
-                *({"name": key, "value": value} for key, value in sorted(env.items()))]
+    def _policy(service_name: str, own: Optional[pulumi.Input[dict]], args: AgentServicesArgs) -> Optional[pulumi.Output[str]]:
+        """The workload's own grants plus read access to the stores it uses, as one document."""
+        parts: list = [own] if own is not None else []
+        if args.data is not None:
+            if service_name in DATABASE_USERS:
+                parts.append(args.data.database_policy)
+            if service_name in CACHE_USERS:
+                parts.append(args.data.cache_policy)
+        if not parts:
+            return None
+        return pulumi.Output.all(*parts).apply(lambda documents: json.dumps(policies.merge(*documents)))
+
+    @staticmethod
+    def _config_mount(service_name: str, args: AgentServicesArgs) -> Optional[tuple[str, str]]:
+        if args.data is not None and service_name in DATABASE_USERS:
+            return SHARD_MAP_CONFIG_MAP, SHARD_MAP_DIRECTORY
+        return None
+
+    @staticmethod
+    def _env(args: AgentServicesArgs, env: Mapping[str, str], service_name: str) -> list[dict]:
+        wiring: list[dict] = [{"name": "AWS_REGION", "value": args.region}]
+        data = args.data
+        if data is not None and service_name in DATABASE_USERS:
+            wiring.append({"name": "SHARD_MAP_PATH", "value": f"{SHARD_MAP_DIRECTORY}/{SHARD_MAP_FILE}"})
+        if data is not None and service_name in CACHE_USERS:
+            wiring += [{"name": "CACHE_HOST", "value": data.cache_endpoint},
+                       {"name": "CACHE_PORT", "value": str(data.cache_port)},
+                       {"name": "CACHE_TLS", "value": "true"},
+                       {"name": "CACHE_AUTH_SECRET_ARN", "value": data.cache_secret_arn},
+                       {"name": "CACHE_DEFAULT_TTL_SECONDS", "value": str(data.cache_default_ttl_seconds)},
+                       {"name": "SEMANTIC_CACHE", "value": data.semantic_cache}]
+        return [*wiring, *({"name": key, "value": value} for key, value in sorted(env.items()))]
 
     @staticmethod
     def _pools(service_name: str, args: AgentServicesArgs) -> tuple[str, ...]:
@@ -157,6 +222,7 @@ class AgentServices(pulumi.ComponentResource):
         return Workload(
             name=service_name, namespace=args.settings.namespace, role="api", image=service.image,
             port=service.port, health_path=service.health_path, cpu=service.cpu, memory=service.memory,
-            args=service.args, env=[*self._env(args, service.env), *extra_env],
+            args=service.args, env=[*self._env(args, service.env, service_name), *extra_env],
             replicas=None if scaled else service.replicas, preferred_pools=self._pools(service_name, args),
+            config_mount=self._config_mount(service_name, args),
         )

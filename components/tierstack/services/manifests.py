@@ -37,6 +37,8 @@ class Workload:
     replicas: Optional[int] = None
     # Node pools to prefer, most preferred first (soft: pods still schedule elsewhere).
     preferred_pools: Sequence[str] = field(default_factory=tuple)
+    # (ConfigMap name, directory) to mount read-only, e.g. the shard map.
+    config_mount: Optional[tuple[str, str]] = None
 
     @property
     def labels(self) -> dict[str, str]:
@@ -88,6 +90,11 @@ def deployment_spec(workload: Workload) -> dict:
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+    if workload.config_mount:
+        config_map, directory = workload.config_mount
+        container["volumeMounts"].append({"name": config_map, "mountPath": directory, "readOnly": True})
+        volumes.append({"name": config_map, "configMap": {"name": config_map}})
     pod_spec: dict[str, Any] = {
         "serviceAccountName": workload.name,
         # IRSA mounts its own projected token; the Kubernetes API token is not needed.
@@ -95,7 +102,7 @@ def deployment_spec(workload: Workload) -> dict:
         "securityContext": {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
                             "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": [container],
-        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+        "volumes": volumes,
         # ScheduleAnyway: node groups span all AZs in one Auto Scaling group, so a hard zone
         # constraint could leave pods pending that no scale-up is guaranteed to satisfy.
         "topologySpreadConstraints": [

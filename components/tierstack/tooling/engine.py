@@ -8,6 +8,8 @@ with options (protect, dependsOn, ignoreChanges...) as well as inputs.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import runpy
 import sys
 import time
@@ -18,6 +20,7 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -43,6 +46,8 @@ class PlannedResource:
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    # Top-level inputs that were secret; their values are kept for checks, masked in exports.
+    secret_inputs: list[str] = field(default_factory=list)
 
     @property
     def is_provider(self) -> bool:
@@ -68,6 +73,39 @@ class ProgramRun:
         return [r for r in self.resources if r.type == type_token]
 
 
+_SECRET_SIGNATURE = rpc._special_sig_key  # noqa: SLF001 - the wire marker for secret values
+_SECRET_VALUE = rpc._special_secret_sig  # noqa: SLF001
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SECRET_SIGNATURE) == _SECRET_VALUE
+
+
+def _reveal(value: Any) -> Any:
+    if _is_secret(value):
+        return _reveal(value.get("value"))
+    if isinstance(value, dict):
+        return {k: _reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v) for v in value]
+    return value
+
+
+def _contains_secret(value: Any) -> bool:
+    if _is_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_secret(v) for v in value)
+    return False
+
+
+def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Plain inputs for checks, and which top-level inputs held a secret anywhere inside."""
+    return {k: _reveal(v) for k, v in inputs.items()}, sorted(k for k, v in inputs.items() if _contains_secret(v))
+
+
 class ProgramError(Exception):
     """The program raised; ``resources`` is what it had registered before it stopped."""
 
@@ -89,7 +127,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn
             return response
-        inputs = rpc.deserialize_properties(request.object)
+        inputs, secret_inputs = _unwrap_secrets(rpc.deserialize_properties(request.object, keep_internal=True))
         if request.type.startswith("pulumi:providers:"):
             self.regions.record(f"{response.urn}::{response.id}", inputs.get("region"))
         self.recorded.append(PlannedResource(
@@ -108,6 +146,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            secret_inputs=secret_inputs,
         ))
         return response
 
@@ -141,9 +180,13 @@ def run_program(
         entry = program / "__main__.py" if program.is_dir() else program
         if str(entry.parent) not in sys.path:
             sys.path.insert(0, str(entry.parent))
-        body: Callable[[], Any] = lambda: runpy.run_path(str(entry), run_name="__main__")
+        program_body: Callable[[], Any] = lambda: runpy.run_path(str(entry), run_name="__main__")
     else:
-        body = program
+        program_body = program
+
+    def body() -> Any:
+        result = program_body()
+        return _drain_outputs_then(result)
 
     started = time.perf_counter()
     try:
@@ -153,6 +196,25 @@ def run_program(
     elapsed = time.perf_counter() - started
     return ProgramRun(project=project, stack=stack, resources=list(monitor.recorded),
                       outputs=_resolve_outputs(), seconds=elapsed)
+
+
+async def _drain_outputs_then(result: Any) -> Any:
+    """Let every pending output settle, a generation at a time, before the SDK's own wait.
+
+    The SDK waits for outputs one completion at a time over the whole pending set, which is
+    quadratic in the resource count (a five-region plan spent most of its time there). Waiting
+    for a whole generation at once is linear; the SDK's loop then finds them all done and still
+    raises any failure exactly as it would have.
+    """
+    if inspect.isawaitable(result):
+        result = await result
+    while True:
+        await asyncio.sleep(0)
+        with SETTINGS.lock:
+            pending = [task for task in SETTINGS.outputs if not task.done()]
+        if not pending:
+            return result
+        await asyncio.wait(pending)
 
 
 def _resolve_outputs() -> dict[str, Any]:

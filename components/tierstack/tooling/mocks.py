@@ -128,7 +128,102 @@ def _sqs_queue(args, region, resource_id) -> dict[str, Any]:
             "arn": f"arn:{PARTITION}:sqs:{region}:{ACCOUNT_ID}:{name}"}
 
 
+def _rds_cluster(args, region, resource_id) -> dict[str, Any]:
+    identifier = args.inputs.get("clusterIdentifier") or args.name
+    host = f"{identifier}.cluster-{_digest('rds', region, length=12)}.{region}.rds.amazonaws.com"
+    outputs = {"clusterIdentifier": identifier, "endpoint": host, "readerEndpoint": host.replace(".cluster-", ".cluster-ro-"),
+               "arn": f"arn:{PARTITION}:rds:{region}:{ACCOUNT_ID}:cluster:{identifier}",
+               "clusterResourceId": f"cluster-{_digest(identifier, length=26).upper()}"}
+    if args.inputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [{"secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:"
+                                                      f"rds!cluster-{_digest(identifier, length=8)}-AbCdEf",
+                                         "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId", ""),
+                                         "secretStatus": "active"}]
+    return outputs
+
+
+def _replication_group(args, region, resource_id) -> dict[str, Any]:
+    host = f"{args.name}.{_digest('cache', args.name, length=6)}.{catalog.region_code(region)}.cache.amazonaws.com"
+    return {"primaryEndpointAddress": f"master.{host}", "readerEndpointAddress": f"replica.{host}",
+            "configurationEndpointAddress": f"clustercfg.{host}", "arn": f"arn:{PARTITION}:elasticache:{region}:"
+            f"{ACCOUNT_ID}:replicationgroup:{args.name}"}
+
+
+def _secret(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    return {"arn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{_digest(name, length=6)}"}
+
+
+def _uuid(*parts: str) -> str:
+    digest = _digest(*parts, length=32)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def _certificate(args, region, resource_id) -> dict[str, Any]:
+    # ACM's validation record depends only on the name (and account), as the real one does.
+    names = [args.inputs.get("domainName", ""), *(args.inputs.get("subjectAlternativeNames") or [])]
+    options = [{"domainName": name, "resourceRecordName": f"_{_digest('acm', name, length=32)}.{name}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest('acm-value', name, length=32)}.mock.acm-validations.aws."}
+               for name in dict.fromkeys(names)]
+    return {"arn": f"arn:{PARTITION}:acm:{region}:{ACCOUNT_ID}:certificate/{_uuid(region, args.name)}",
+            "domainValidationOptions": options, "status": "PENDING_VALIDATION"}
+
+
+def _distribution(args, region, resource_id) -> dict[str, Any]:
+    distribution_id = f"E{_digest('cloudfront', args.name, length=13).upper()}"
+    return {"domainName": f"d{_digest('cf-domain', args.name, length=13)}.cloudfront.net",
+            "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's fixed alias zone
+            "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+            "status": "Deployed", "etag": _digest("etag", args.name, length=14).upper()}
+
+
+def _web_acl(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name", args.name)
+    scope = "global" if args.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {"arn": f"arn:{PARTITION}:wafv2:{region}:{ACCOUNT_ID}:{scope}/webacl/{name}/{_uuid('waf', name)}",
+            "capacity": 1000, "lockToken": _uuid("lock", name)}
+
+
+def _bucket(args, region, resource_id) -> dict[str, Any]:
+    bucket = args.inputs.get("bucket") or f"{args.name}-{_digest(args.name, length=7)}".lower()
+    return {"bucket": bucket, "arn": f"arn:{PARTITION}:s3:::{bucket}", "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com", "region": region}
+
+
+def _route53_record(args, region, resource_id) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
+
+
+def _hosted_zone(args: dict, region: str) -> dict[str, Any]:
+    name = str(args.get("name") or "example.com").rstrip(".")
+    zone_id = args.get("zoneId") or f"Z{_digest('zone', name, length=13).upper()}"
+    return {"id": zone_id, "zoneId": zone_id, "name": name, "privateZone": False, "comment": "",
+            "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}", "callerReference": name,
+            "nameServers": [f"ns-{i}.awsdns-{i:02d}.com" for i in range(1, 5)], "primaryNameServer": "ns-1.awsdns-01.com",
+            "resourceRecordSetCount": 2, "linkedServiceDescription": "", "linkedServicePrincipal": "", "tags": {}}
+
+
+def _load_balancer_zone(args: dict, region: str) -> dict[str, Any]:
+    # A stand-in per region and type; the real ids are AWS's canonical load balancer zones.
+    kind = args.get("loadBalancerType") or "application"
+    return {"id": f"Z{_digest('elb', region, kind, length=13).upper()}", "region": region, "loadBalancerType": kind}
+
+
+def _cloudfront_policy(args: dict, region: str) -> dict[str, Any]:
+    name = args.get("name") or ""
+    disabled = name == "Managed-CachingDisabled"
+    return {"id": args.get("id") or _uuid("cloudfront-policy", name), "name": name, "etag": "E1",
+            "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:policy/{name}",
+            "minTtl": 0, "defaultTtl": 0 if disabled else 86400, "maxTtl": 0 if disabled else 31536000}
+
+
 _COMPUTED: dict[str, Callable[..., dict[str, Any]]] = {
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:rds/globalCluster:GlobalCluster": lambda a, r, i: {"arn": f"arn:{PARTITION}:rds::{ACCOUNT_ID}:global-cluster:"
+                                                                 f"{a.inputs.get('globalClusterIdentifier', a.name)}"},
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:secretsmanager/secret:Secret": _secret,
     "aws:sqs/queue:Queue": _sqs_queue,
     "aws:eks/cluster:Cluster": _cluster,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
@@ -139,6 +234,12 @@ _COMPUTED: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:ec2/eip:Eip": lambda a, r, i: {"allocationId": i, "publicIp": "198.51.100.10"},
     "aws:ec2/vpc:Vpc": lambda a, r, i: {"defaultSecurityGroupId": f"sg-{_digest('default', i)}",
                                          "mainRouteTableId": f"rtb-{_digest('main', i)}"},
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:route53/record:Record": _route53_record,
+    "aws:route53/healthCheck:HealthCheck": lambda a, r, i: {"arn": f"arn:{PARTITION}:route53:::healthcheck/{i}"},
 }
 
 
@@ -156,6 +257,9 @@ def _addon_version(args: dict, region: str) -> dict[str, Any]:
 
 
 _INVOKES: dict[str, Callable[[dict, str], dict[str, Any]]] = {
+    # A fixed stand-in: the real value is generated at deploy and only ever sent write-only.
+    "aws:secretsmanager/getRandomPassword:getRandomPassword": lambda a, r: {
+        "id": "random", "randomPassword": "offline-plan-placeholder-" + "x" * 30},
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
         "accountId": ACCOUNT_ID, "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan",
@@ -164,4 +268,8 @@ _INVOKES: dict[str, Callable[[dict, str], dict[str, Any]]] = {
         "partition": PARTITION, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": PARTITION},
     "aws:index/getRegion:getRegion": lambda a, r: {"name": r, "region": r, "id": r, "endpoint": f"ec2.{r}.amazonaws.com"},
     "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:route53/getZone:getZone": _hosted_zone,
+    "aws:lb/getHostedZoneId:getHostedZoneId": _load_balancer_zone,
+    "aws:cloudfront/getCachePolicy:getCachePolicy": _cloudfront_policy,
+    "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _cloudfront_policy,
 }

@@ -12,7 +12,7 @@ import pulumi
 
 from tierstack.config.errors import StackConfigError
 from tierstack.tooling.engine import PlannedResource, ProgramError, ProgramRun, run_program
-from tierstack.tooling.stackfiles import Project, engine_config
+from tierstack.tooling.stackfiles import SECRET_PLACEHOLDER, Project, engine_config
 
 
 class PlanConfigError(Exception):
@@ -75,7 +75,8 @@ class Plan:
             "resources": [
                 {
                     "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None,
-                    "custom": r.custom, "provider": r.provider or None, "inputs": r.inputs,
+                    "custom": r.custom, "provider": r.provider or None,
+                    "inputs": {k: (SECRET_PLACEHOLDER if k in r.secret_inputs else v) for k, v in r.inputs.items()},
                     "options": {
                         "protect": r.protect, "dependsOn": r.dependencies, "ignoreChanges": r.ignore_changes,
                         "deleteBeforeReplace": r.delete_before_replace, "retainOnDelete": r.retain_on_delete,

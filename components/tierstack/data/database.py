@@ -1,0 +1,300 @@
+"""``ShardedDatabase``: user-sharded Aurora PostgreSQL, one writer and N readers per shard.
+
+Each shard is its own Aurora cluster (``DatabaseShard``): writer and readers placed round-robin
+across the AZs, reader count autoscaled by Application Auto Scaling on reader CPU, storage and
+Performance Insights encrypted with the tier's KMS key, IAM authentication on, PostgreSQL logs
+exported, TLS forced by the cluster parameter group, backups with point-in-time recovery, and
+in production deletion protection plus a final snapshot. Credentials are never in state: RDS
+manages the master password in Secrets Manager, except for shards of a global database, which
+RDS does not support there, so those take a generated password through write-only arguments
+and keep it in a secret of ours.
+
+With ``global_database``, each shard becomes an Aurora global database and
+``ShardedDatabaseReplica`` adds a secondary cluster per shard in another region.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from tierstack.aws import policies
+from tierstack.aws.context import aws_context
+from tierstack.aws.kms import KmsKey, KmsKeyArgs
+from tierstack.config.model import DatabaseSettings
+
+ENGINE = "aurora-postgresql"
+PORT = 5432
+MASTER_USERNAME = "tierstack_admin"
+PASSWORD_VERSION = 1  # bump to rotate a global shard's generated password
+SHARD_SET_TAG = "tierstack.io/shard-set"
+SHARD_TAG = "tierstack.io/shard"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a set of clusters lives: its VPC, data subnets, AZs and allowed clients."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    availability_zones: Sequence[pulumi.Input[str]]
+    client_security_group_ids: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class ShardedDatabaseArgs:
+    settings: DatabaseSettings
+    region: str
+    placement: Placement
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class _DatabaseNetwork:
+    """Subnet group, security group, parameter group, monitoring role and key of one region."""
+
+    def __init__(self, name: str, settings: DatabaseSettings, placement: Placement, parent: pulumi.ComponentResource,
+                 protect: bool, tags: Mapping[str, str]):
+        child = pulumi.ResourceOptions(parent=parent)
+        self.key = KmsKey(f"{name}-key", KmsKeyArgs(
+            description=f"Storage, Performance Insights and credentials of {name}", alias=f"tierstack/{name}",
+            protect=protect, tags=tags), opts=child)
+        self.subnet_group = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=list(placement.subnet_ids),
+                                                description=f"Data subnets of {name}", tags=dict(tags), opts=child)
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg", vpc_id=placement.vpc_id, description=f"PostgreSQL clients of {name}",
+            ingress=[aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp", from_port=PORT, to_port=PORT,
+                security_groups=list(placement.client_security_group_ids), description="cluster nodes and pods")],
+            egress=[], tags={**tags, "Name": f"{name}-sg"}, opts=child)
+        self.parameters = aws.rds.ClusterParameterGroup(
+            f"{name}-params", family=settings.family, description=f"TLS-only PostgreSQL for {name}",
+            parameters=[
+                aws.rds.ClusterParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+                aws.rds.ClusterParameterGroupParameterArgs(name="log_min_duration_statement", value="1000"),
+                aws.rds.ClusterParameterGroupParameterArgs(name="shared_preload_libraries", value="pg_stat_statements",
+                                                           apply_method="pending-reboot"),
+            ],
+            tags=dict(tags), opts=child)
+        self.monitoring_role = aws.iam.Role(
+            f"{name}-monitoring",
+            assume_role_policy=json.dumps(policies.service_trust("monitoring.rds.amazonaws.com")),
+            tags=dict(tags), opts=child)
+        context = aws_context(parent)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy", role=self.monitoring_role.name,
+            policy_arn=context.managed_policy_arn("service-role/AmazonRDSEnhancedMonitoringRole"), opts=child)
+
+
+@dataclass(frozen=True)
+class DatabaseShardArgs:
+    index: int
+    shard_set: str
+    settings: DatabaseSettings
+    network: _DatabaseNetwork
+    availability_zones: Sequence[pulumi.Input[str]]
+    protect: bool
+    tags: Mapping[str, str]
+    # Set when this shard is the secondary of a global database in another region.
+    global_cluster_id: Optional[pulumi.Input[str]] = None
+    # Primary shards of a global database create the global cluster themselves.
+    primary_of_global: bool = False
+    readers: Optional[int] = None
+
+
+class DatabaseShard(pulumi.ComponentResource):
+    cluster: aws.rds.Cluster
+    instances: list[aws.rds.ClusterInstance]
+    secret_arn: pulumi.Output[str]
+    global_cluster_id: Optional[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: DatabaseShardArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:data:DatabaseShard", name, None, opts)
+        settings, network = args.settings, args.network
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        identifier = name
+        shard_tags = {**args.tags, SHARD_SET_TAG: args.shard_set, SHARD_TAG: str(args.index)}
+        secondary = args.global_cluster_id is not None
+        self.global_cluster_id = None
+
+        credentials: dict = {}
+        secret = None
+        if args.primary_of_global:
+            global_cluster = aws.rds.GlobalCluster(
+                f"{name}-global", global_cluster_identifier=f"{identifier}-global", engine=ENGINE,
+                engine_version=settings.engine_version, database_name=settings.database_name,
+                storage_encrypted=True, deletion_protection=args.protect, opts=stateful)
+            self.global_cluster_id = global_cluster.id
+            password = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
+                password_length=40, exclude_punctuation=True, opts=pulumi.InvokeOutputOptions(parent=self),
+            ).random_password)
+            secret = aws.secretsmanager.Secret(
+                f"{name}-master", name=f"tierstack/{identifier}/master", kms_key_id=network.key.arn,
+                description=f"Master credentials of {identifier} (global database: RDS cannot manage them)",
+                recovery_window_in_days=30 if args.protect else 7, tags=shard_tags, opts=stateful)
+            credentials = dict(master_username=MASTER_USERNAME, master_password_wo=password,
+                               master_password_wo_version=PASSWORD_VERSION,
+                               global_cluster_identifier=global_cluster.id, database_name=settings.database_name)
+        elif secondary:
+            # A secondary inherits users and data from the primary through the global cluster.
+            credentials = dict(global_cluster_identifier=args.global_cluster_id)
+        else:
+            credentials = dict(master_username=MASTER_USERNAME, manage_master_user_password=True,
+                               master_user_secret_kms_key_id=network.key.arn, database_name=settings.database_name)
+
+        self.cluster = aws.rds.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=identifier,
+            engine=ENGINE,
+            engine_version=settings.engine_version,
+            db_subnet_group_name=network.subnet_group.name,
+            vpc_security_group_ids=[network.security_group.id],
+            db_cluster_parameter_group_name=network.parameters.name,
+            port=PORT,
+            storage_encrypted=True,
+            kms_key_id=network.key.arn,
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            backup_retention_period=settings.backup_retention_days,
+            preferred_backup_window="02:00-03:00",
+            preferred_maintenance_window="sun:04:00-sun:05:00",
+            copy_tags_to_snapshot=True,
+            deletion_protection=args.protect,
+            skip_final_snapshot=not args.protect,
+            final_snapshot_identifier=f"{identifier}-final" if args.protect else None,
+            tags=shard_tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
+                                        # The primary's version moves the global cluster; follow it.
+                                        ignore_changes=["engineVersion"] if secondary else None),
+            **credentials,
+        )
+        if secret is not None:
+            aws.secretsmanager.SecretVersion(
+                f"{name}-master-value", secret_id=secret.id, secret_string_wo_version=PASSWORD_VERSION,
+                secret_string_wo=pulumi.Output.all(password, self.cluster.endpoint).apply(lambda v: json.dumps({
+                    "username": MASTER_USERNAME, "password": v[0], "host": v[1], "port": PORT,
+                    "dbname": settings.database_name})),
+                opts=pulumi.ResourceOptions(parent=self))
+            self.secret_arn = secret.arn
+        elif secondary:
+            self.secret_arn = pulumi.Output.from_input("")
+        else:
+            self.secret_arn = self.cluster.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
+
+        readers = settings.readers_per_shard if args.readers is None else args.readers
+        zones = list(args.availability_zones)
+        roles = ([] if secondary else ["writer"]) + [f"reader-{i + 1}" for i in range(readers)]
+        self.instances = []
+        for position, role in enumerate(roles):
+            self.instances.append(aws.rds.ClusterInstance(
+                f"{name}-{role}",
+                identifier=f"{identifier}-{role}",
+                cluster_identifier=self.cluster.id,
+                engine=ENGINE,
+                engine_version=settings.engine_version,
+                instance_class=settings.instance_class,
+                # Round-robin over the AZs: the writer in the first, readers in the next ones.
+                availability_zone=zones[position % len(zones)],
+                promotion_tier=0 if role == "writer" else 1,
+                publicly_accessible=False,
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=network.key.arn,
+                performance_insights_retention_period=settings.performance_insights_retention_days,
+                monitoring_interval=60,
+                monitoring_role_arn=network.monitoring_role.arn,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier="rds-ca-rsa2048-g1",
+                tags={**shard_tags, "tierstack.io/db-role": role.split("-")[0]},
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["engineVersion"] if secondary else None),
+            ))
+
+        if not secondary and readers:
+            scaling = settings.reader_autoscaling
+            target = aws.appautoscaling.Target(
+                f"{name}-readers", service_namespace="rds", scalable_dimension="rds:cluster:ReadReplicaCount",
+                resource_id=self.cluster.cluster_identifier.apply(lambda cid: f"cluster:{cid}"),
+                min_capacity=readers, max_capacity=scaling.max_readers,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=self.instances))
+            aws.appautoscaling.Policy(
+                f"{name}-readers-cpu", policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                    target_value=scaling.target_cpu_percent,
+                    predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type="RDSReaderAverageCPUUtilization"),
+                    # Add readers within a minute of sustained load; remove them only after calm.
+                    scale_out_cooldown=60, scale_in_cooldown=300),
+                opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({"endpoint": self.cluster.endpoint, "reader_endpoint": self.cluster.reader_endpoint})
+
+    def map_entry(self, database: str) -> pulumi.Output[dict]:
+        """This shard's line in the shard map."""
+        index = int(self._name.rsplit("-", 1)[-1])
+        return pulumi.Output.all(self.cluster.endpoint, self.cluster.reader_endpoint, self.secret_arn).apply(
+            lambda v: {"shard": index, "writer": v[0], "reader": v[1], "port": PORT, "database": database,
+                       "secret_arn": v[2]})
+
+
+class ShardedDatabase(pulumi.ComponentResource):
+    shards: list[DatabaseShard]
+    key_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ShardedDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:data:ShardedDatabase", name, None, opts)
+        settings = args.settings
+        network = _DatabaseNetwork(name, settings, args.placement, self, args.protect, args.tags)
+        self.key_arn = network.key.arn
+        self.security_group_id = network.security_group.id
+        self.database_name = settings.database_name
+        self.shards = [
+            DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
+                index=index, shard_set=name, settings=settings, network=network,
+                availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
+                primary_of_global=settings.global_database,
+            ), opts=pulumi.ResourceOptions(parent=self))
+            for index in range(settings.shards)
+        ]
+        self.register_outputs({"shards": [s.cluster.endpoint for s in self.shards]})
+
+    def map_entries(self) -> pulumi.Output[list]:
+        return pulumi.Output.all(*[s.map_entry(self.database_name) for s in self.shards])
+
+    def access_policy(self) -> pulumi.Output[dict]:
+        """IAM policy document for a workload that connects to the shards: read their credentials."""
+        return pulumi.Output.all(self.key_arn, *[s.secret_arn for s in self.shards]).apply(
+            lambda v: policies.secret_reader([arn for arn in v[1:] if arn], [v[0]]))
+
+
+@dataclass(frozen=True)
+class ShardedDatabaseReplicaArgs:
+    primary: ShardedDatabase
+    settings: DatabaseSettings
+    region: str
+    placement: Placement
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class ShardedDatabaseReplica(pulumi.ComponentResource):
+    """Secondary clusters of a global sharded database, in a second region, for disaster recovery."""
+
+    shards: list[DatabaseShard]
+
+    def __init__(self, name: str, args: ShardedDatabaseReplicaArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:data:ShardedDatabaseReplica", name, None, opts)
+        network = _DatabaseNetwork(name, args.settings, args.placement, self, args.protect, args.tags)
+        self.shards = [
+            DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
+                index=index, shard_set=f"{name}", settings=args.settings, network=network,
+                availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
+                global_cluster_id=primary.global_cluster_id, readers=max(1, min(2, args.settings.readers_per_shard)),
+            ), opts=pulumi.ResourceOptions(parent=self, depends_on=[primary.cluster, *primary.instances]))
+            for index, primary in enumerate(args.primary.shards)
+        ]
+        self.register_outputs({})
