@@ -21,6 +21,8 @@ from tierstack.cluster.eks import KubernetesCluster, KubernetesClusterArgs
 from tierstack.config.model import StackConfig
 from tierstack.config.tiers import Tier
 from tierstack.network import Network, NetworkArgs
+from tierstack.edge import naming
+from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
 from tierstack.data.cache import PORT as CACHE_PORT
 from tierstack.data.cache import CacheTier, CacheTierArgs
 from tierstack.data.database import (
@@ -32,6 +34,14 @@ from tierstack.sharding import shard_map_document
 # SSM Standard parameters hold 4 KB; a shard's entry is ~350 bytes, so larger maps need Advanced.
 STANDARD_PARAMETER_SHARDS = 10
 from tierstack.sizing.subnets import region_vpc_cidr
+
+
+def edge_origin_hosts(config: StackConfig, region: str) -> list[str]:
+    """The names CloudFront and the health checks use for this region's load balancer."""
+    api_host = config.edge.api_host
+    if not api_host:
+        return []
+    return [naming.origin_host(api_host), naming.regional_origin_host(api_host, region)]
 
 
 def platform_tags(config: StackConfig) -> dict[str, str]:
@@ -126,6 +136,7 @@ class RegionalCell(pulumi.ComponentResource):
             node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
             allow_scale_to_zero=config.tier is Tier.PILOT,
             protect=protect,
+            origin_hosts=edge_origin_hosts(config, region),
             data=DataAccess(
                 shard_map_json=shard_map, database_policy=self.database.access_policy(),
                 cache_endpoint=self.cache.endpoint, cache_port=CACHE_PORT,
@@ -165,6 +176,7 @@ class AgentPlatform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
             )
         self._disaster_recovery(name, args.config)
+        self.edge = self._global_edge(name, args.config)
         self.register_outputs({
             "regions": list(self.cells),
             "clusters": {region: cell.cluster.name for region, cell in self.cells.items()},
@@ -184,3 +196,18 @@ class AgentPlatform(pulumi.ComponentResource):
                     placement=destination.placement, protect=config.production,
                     tags={**platform_tags(config), "tierstack:region": target, "tierstack:replica-of": region}),
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]}))
+
+    def _global_edge(self, name: str, config: StackConfig) -> Optional[GlobalEdge]:
+        if not config.edge.zone_name:
+            return None
+        # CloudFront's certificate and its WAF must be in us-east-1, whichever regions serve.
+        edge_provider = aws.Provider(f"{name}-edge-aws", region="us-east-1", opts=pulumi.ResourceOptions(parent=self))
+        return GlobalEdge(f"{name}-edge", GlobalEdgeArgs(
+            settings=config.edge,
+            name_prefix=name,
+            origins=[RegionalOrigin(region, cell.services.load_balancer_hostname) for region, cell in self.cells.items()],
+            edge_provider=edge_provider,
+            regional_providers=self.providers,
+            protect=config.production,
+            tags=platform_tags(config),
+        ), opts=pulumi.ResourceOptions(parent=self))

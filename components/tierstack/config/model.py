@@ -399,6 +399,10 @@ class DataSettings(_Settings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
 
+# The edge's settings module builds on the names above, so it is imported once they exist.
+from tierstack.edge.settings import EdgeSettings  # noqa: E402
+
+
 class StackConfig(_Settings):
     tier: Tier
     environment: str
@@ -413,6 +417,8 @@ class StackConfig(_Settings):
     cluster: ClusterSettings
     services: ServicesSettings
     data: DataSettings = Field(default_factory=DataSettings)
+    # The global edge (CloudFront, WAF, Route 53) is built when edge.zoneName names a zone.
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
 
     @field_validator("environment")
     @classmethod

@@ -172,6 +172,23 @@ def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
                "list a second region in tierstack:regions, or set globalDatabase to false.")
 
 
+def edge_fits_the_regions(config: StackConfig) -> Iterator[Finding]:
+    edge = config.edge
+    strangers = sorted(set(edge.geolocation_continents) - set(config.regions))
+    if strangers:
+        yield (("edge", "geolocationContinents"), strangers, f"{', '.join(strangers)} are not regions of this stack.",
+               f"map only the stack's regions ({', '.join(config.regions)}).")
+    if edge.zone_name and len(config.regions) > 8:
+        yield (("edge", "zoneName"), edge.zone_name,
+               f"{len(config.regions)} regions need more certificate names than ACM's default of 10.",
+               "serve at most 8 regions from one edge.")
+    if edge.zone_name and config.services.ingress.host:
+        yield (("services", "ingress", "host"), config.services.ingress.host,
+               "with the global edge, callers reach the API through CloudFront; each load balancer serves the "
+               "edge's origin names instead.",
+               "remove services.ingress.host (the API is published at edge.apiSubdomain.edge.zoneName).")
+
+
 def region_cidrs_stay_private(config: StackConfig) -> Iterator[Finding]:
     from tierstack.sizing.subnets import region_vpc_cidr
 
@@ -204,6 +221,7 @@ RULES: tuple[Rule, ...] = (
     worker_scaling,
     ingress_routes,
     data_tier_shape,
+    edge_fits_the_regions,
     region_cidrs_stay_private,
     region_count_matches,
 )

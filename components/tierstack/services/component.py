@@ -69,6 +69,8 @@ class AgentServicesArgs:
     protect: bool = False
     # The cell's data tier; None runs the services without database or cache wiring.
     data: Optional[DataAccess] = None
+    # Behind the global edge: the origin names this cell's load balancer answers to.
+    origin_hosts: Sequence[str] = ()
     depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -140,11 +142,16 @@ class AgentServices(pulumi.ComponentResource):
             f"{name}-public-api",
             metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
                                         manifests.ingress_annotations(settings.ingress)),
-            spec=manifests.ingress_spec(routes, settings.ingress),
+            spec=manifests.ingress_spec(routes, settings.ingress, args.origin_hosts),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
                 controllers.load_balancer_controller, *[self.services[n].service for _, n in routes]]),
         )
-        self.register_outputs({"queue_url": self.queue.url, "namespace": namespace})
+        # The controller writes the ALB's name into the Ingress status; Pulumi waits for it.
+        self.load_balancer_hostname = self.ingress.status.apply(
+            lambda status: status.load_balancer.ingress[0].hostname if status and status.load_balancer
+            and status.load_balancer.ingress else "")
+        self.register_outputs({"queue_url": self.queue.url, "namespace": namespace,
+                               "load_balancer_hostname": self.load_balancer_hostname})
 
     def _queue_scaling(self, name: str, args: AgentServicesArgs, controllers: ServiceControllers, space) -> None:
         worker, namespace = args.settings.worker, args.settings.namespace

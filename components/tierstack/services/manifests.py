@@ -207,17 +207,25 @@ def ingress_annotations(settings: IngressSettings) -> dict[str, str]:
     return annotations
 
 
-def ingress_spec(routes: Sequence[tuple[str, str]], settings: IngressSettings) -> dict:
-    """routes: (path prefix, service name), longest prefix first so '/' never shadows '/auth'."""
+def ingress_spec(routes: Sequence[tuple[str, str]], settings: IngressSettings,
+                 origin_hosts: Sequence[str] = ()) -> dict:
+    """routes: (path prefix, service name), longest prefix first so '/' never shadows '/auth'.
+
+    Standalone, the rule answers settings.host. Behind the global edge, the load balancer
+    answers the edge's origin names (whatever Host CloudFront and the health checks send), and
+    the TLS hosts are those names, by which the controller finds the regional certificate.
+    """
     paths = [{"path": path, "pathType": "Prefix",
               "backend": {"service": {"name": service, "port": {"name": "http"}}}}
              for path, service in sorted(routes, key=lambda r: -len(r[0]))]
     rule: dict[str, Any] = {"http": {"paths": paths}}
-    if settings.host:
+    tls_hosts = list(origin_hosts)
+    if settings.host and not origin_hosts:
         rule["host"] = settings.host
+        tls_hosts = [settings.host]
     spec: dict[str, Any] = {"ingressClassName": "alb", "rules": [rule]}
-    if settings.host:
-        spec["tls"] = [{"hosts": [settings.host]}]  # the controller finds the ACM certificate by host
+    if tls_hosts:
+        spec["tls"] = [{"hosts": tls_hosts}]
     return spec
 
 

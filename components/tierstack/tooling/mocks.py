@@ -59,6 +59,11 @@ class TierstackMocks(pulumi.runtime.Mocks):
         region = self.regions.region_for(args.provider, args.inputs)
         resource_id = f"{_ID_PREFIXES.get(args.typ, 'id')}-{_digest(args.typ, args.name)}"
         outputs = dict(args.inputs)
+        if args.typ == "kubernetes:networking.k8s.io/v1:Ingress":
+            # The load balancer controller reports the ALB it created in the Ingress status.
+            outputs["status"] = {"loadBalancer": {"ingress": [{
+                "hostname": f"k8s-{_digest(args.name, length=8)}-{_digest('alb', args.name, length=10)}"
+                            f".{region}.elb.amazonaws.com"}]}}
         if args.typ.startswith("aws:"):
             outputs.setdefault("name", f"{args.name}-{_digest(args.name, length=7)}")
             outputs.setdefault("arn", self._arn(args.typ, region, outputs["name"]))
