@@ -166,7 +166,8 @@ def test_shard_map_matches_the_created_clusters():
         cluster = clusters[f"tierstack-staging-use1-db-{entry.shard:02d}"]
         assert (entry.writer, entry.reader) == (cluster.outputs["endpoint"], cluster.outputs["readerEndpoint"])
         assert entry.secret_arn == cluster.outputs["masterUserSecrets"][0]["secretArn"]
-    (config_map,) = [r for r in plan.resources if r.type == "kubernetes:core/v1:ConfigMap"]
+    (config_map,) = [r for r in plan.resources if r.type == "kubernetes:core/v1:ConfigMap"
+                     and r.inputs["metadata"]["name"] == "shard-map"]
     assert config_map.inputs["data"]["shard-map.json"] == parameter.inputs["value"]
     assert parameter.inputs["name"] == "/tierstack/staging/us-east-1/shard-map"
 

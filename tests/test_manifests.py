@@ -14,10 +14,11 @@ from tierstack.tooling.manifests import to_manifest
 
 from conftest import STACKS, TIERS, cached_plan
 from schemas.keda import SCHEMAS as KEDA_SCHEMAS
+from schemas.monitoring import SCHEMAS as MONITORING_SCHEMAS
 
 # Custom resources are checked against tierstack's own strict schemas (see schemas/keda.py);
 # everything else against the official schema of the cluster's Kubernetes version.
-CUSTOM_KINDS = {"keda.sh/v1alpha1": KEDA_SCHEMAS}
+CUSTOM_KINDS = {"keda.sh/v1alpha1": KEDA_SCHEMAS, "monitoring.coreos.com/v1": MONITORING_SCHEMAS}
 
 
 @functools.lru_cache(maxsize=None)

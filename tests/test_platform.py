@@ -78,3 +78,64 @@ def test_resources_grow_from_one_region_to_five():
               for tier in ("pilot", "scale", "hyperscale")}
     assert counts["pilot"][0] == 1 and counts["hyperscale"][0] == 5
     assert counts["pilot"][1] < counts["scale"][1] < counts["hyperscale"][1]
+
+
+def _alarm_subjects(plan):
+    """(namespace, dimension value) for every alarm, including metric-math ones."""
+    subjects = {}
+    for alarm in plan.run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        dimensions = dict(alarm.inputs.get("dimensions") or {})
+        for query in alarm.inputs.get("metricQueries") or []:
+            dimensions.update(query.get("metric", {}).get("dimensions") or {})
+        subjects[alarm.name] = (alarm, dimensions)
+    return subjects
+
+
+def test_every_managed_resource_has_alarms_that_notify():
+    plan = cached_plan("prod")
+    subjects = _alarm_subjects(plan)
+    topics = {t.outputs["arn"] for t in plan.run.of_type("aws:sns/topic:Topic")}
+    for alarm, _ in subjects.values():
+        assert alarm.inputs["alarmActions"] and set(alarm.inputs["alarmActions"]) <= topics, alarm.name
+    watched = [dims for _, dims in subjects.values()]
+
+    def alarmed(key, value):
+        return sum(1 for dims in watched if dims.get(key) == value)
+
+    for cluster in plan.run.of_type("aws:rds/cluster:Cluster"):
+        assert alarmed("DBClusterIdentifier", cluster.outputs["clusterIdentifier"]) == 3  # CPU, connections, lag
+    for queue in plan.run.of_type("aws:sqs/queue:Queue"):
+        assert alarmed("QueueName", queue.outputs["name"]) == 1  # DLQ depth, or the main queue's oldest message
+    for group in plan.run.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
+        assert sum(1 for dims in watched if str(dims.get("CacheClusterId", "")).startswith(group.id)) == 6
+    (distribution,) = plan.run.of_type("aws:cloudfront/distribution:Distribution")
+    assert alarmed("DistributionId", distribution.id) == 1
+    assert sum(1 for dims in watched if "LoadBalancer" in dims) == 2 * len(plan.regions)
+
+
+def test_budgets_carry_the_tiers_limits_and_notify_the_alert_topic():
+    plan = cached_plan("prod")
+    budgets = {b.inputs["timeUnit"]: b for b in plan.run.of_type("aws:budgets/budget:Budget")}
+    assert float(budgets["DAILY"].inputs["limitAmount"]) == 4000  # scale tier's critical daily spend
+    assert [n["threshold"] for n in budgets["DAILY"].inputs["notifications"]] == [2000, 4000]
+    assert float(budgets["MONTHLY"].inputs["limitAmount"]) == 120_000
+    topics = {t.outputs["arn"] for t in plan.run.of_type("aws:sns/topic:Topic")}
+    for budget in budgets.values():
+        for notification in budget.inputs["notifications"]:
+            assert set(notification["subscriberSnsTopicArns"]) <= topics
+    dev = {b.inputs["timeUnit"]: b for b in cached_plan("dev").run.of_type("aws:budgets/budget:Budget")}
+    assert [n["threshold"] for n in dev["DAILY"].inputs["notifications"]] == [500, 1000]  # the seed's
+
+
+def test_each_cell_runs_its_monitoring_stack_and_splits_the_cost_alerts():
+    plan = cached_plan("prod")
+    rules = [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "PrometheusRule"]
+    assert len(rules) == len(plan.regions)
+    charts = [r.inputs["chart"] for r in plan.run.of_type("kubernetes:helm.sh/v3:Release")]
+    assert charts.count("kube-prometheus-stack") == len(plan.regions)
+    assert charts.count("opentelemetry-collector") == len(plan.regions)
+    for rule in rules:
+        cost = {r["labels"]["severity"]: r["expr"] for g in rule.inputs["spec"]["groups"] for r in g["rules"]
+                if r.get("alert") == "AgentDailyCostHigh"}
+        # The scale tier's $2,000 / $4,000 a day, shared by the two regions.
+        assert cost["warning"].endswith("> 1000") and cost["critical"].endswith("> 2000"), cost

@@ -61,6 +61,39 @@ PROMETHEUS_ADAPTER = ChartPin(
     app_version="v0.12.0",
 )
 
+# Prometheus, Alertmanager, Grafana, kube-state-metrics and node-exporter behind the Prometheus
+# Operator. 92.3.0 (operator v0.94.1, Prometheus 3.15, Alertmanager 0.34, Grafana 13.2) is the
+# newest release we have verified; the operator's CRDs ship with it, so the ServiceMonitor and
+# PrometheusRule tierstack creates are written against monitoring.coreos.com/v1 of this version.
+KUBE_PROMETHEUS_STACK = ChartPin(
+    chart="kube-prometheus-stack",
+    version="92.3.0",
+    repository="https://prometheus-community.github.io/helm-charts",
+    app_version="v0.94.1",
+)
+
+# The trace pipeline: OTLP in, tail sampling, out to Jaeger or X-Ray. 0.175.1 (collector 0.162.0)
+# is the newest release we have verified. Collector component ids moved to snake_case in 0.160
+# (otlp_grpc, k8s_attributes); the chart and the image are pinned together so the config and
+# the binary agree. The image is the contrib distribution, the one with the X-Ray exporter.
+OPENTELEMETRY_COLLECTOR = ChartPin(
+    chart="opentelemetry-collector",
+    version="0.175.1",
+    repository="https://open-telemetry.github.io/opentelemetry-helm-charts",
+    app_version="0.162.0",
+)
+
+# Jaeger v2 (the OpenTelemetry-collector-based Jaeger) in one pod with a Badger span store on an
+# encrypted volume. 4.14.1 (Jaeger 2.21.0) is the newest release we have verified; the chart
+# calls itself experimental, so minor versions may break values and are bumped deliberately.
+JAEGER = ChartPin(
+    chart="jaeger",
+    version="4.14.1",
+    repository="https://jaegertracing.github.io/helm-charts",
+    app_version="2.21.0",
+)
+
 ALL_CHARTS: tuple[ChartPin, ...] = (
     CLUSTER_AUTOSCALER, METRICS_SERVER, AWS_LOAD_BALANCER_CONTROLLER, KEDA, PROMETHEUS_ADAPTER,
+    KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, JAEGER,
 )

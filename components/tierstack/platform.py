@@ -28,6 +28,13 @@ from tierstack.data.cache import CacheTier, CacheTierArgs
 from tierstack.data.database import (
     Placement, ShardedDatabase, ShardedDatabaseArgs, ShardedDatabaseReplica, ShardedDatabaseReplicaArgs,
 )
+from tierstack.observability.aws_alarms import (
+    AuroraCluster, CacheGroup, CostBudgets, CostBudgetsArgs, EdgeAlarms, ManagedServiceAlarms, ManagedServiceAlarmsArgs,
+    QueuePair, controller_load_balancer_tags,
+)
+from tierstack.observability.component import Observability, ObservabilityArgs, WatchedResources
+from tierstack.observability.settings import ObservabilitySettings
+from tierstack.observability.topic import AlertTopic, AlertTopicArgs
 from tierstack.services import AgentServices, AgentServicesArgs, DataAccess
 from tierstack.sharding import shard_map_document
 
@@ -42,6 +49,15 @@ def edge_origin_hosts(config: StackConfig, region: str) -> list[str]:
     if not api_host:
         return []
     return [naming.origin_host(api_host), naming.regional_origin_host(api_host, region)]
+
+
+def regional_share(settings: ObservabilitySettings, regions: int) -> ObservabilitySettings:
+    """Cost thresholds are per stack; each cell's Prometheus sees only its region's spend."""
+    if regions <= 1:
+        return settings
+    daily = settings.cost.daily_usd
+    share = daily.model_copy(update={"warning": daily.warning / regions, "critical": daily.critical / regions})
+    return settings.model_copy(update={"cost": settings.cost.model_copy(update={"daily_usd": share})})
 
 
 def platform_tags(config: StackConfig) -> dict[str, str]:
@@ -67,6 +83,7 @@ class RegionalCell(pulumi.ComponentResource):
     cache: CacheTier
     database: ShardedDatabase
     services: AgentServices
+    observability: Observability
     logs_key: KmsKey
 
     def __init__(self, name: str, args: RegionalCellArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -147,11 +164,42 @@ class RegionalCell(pulumi.ComponentResource):
             tags=tags,
         ), opts=child)
 
+        self._observability(name, config, region, protect, tags)
+
         self.register_outputs({
             "vpc_id": self.network.vpc_id,
             "cluster_name": self.cluster.name,
             "cluster_endpoint": self.cluster.endpoint,
         })
+
+
+    def _observability(self, name: str, config: StackConfig, region: str, protect: bool, tags: dict) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        settings = regional_share(config.observability, len(config.regions))
+        cache_group = CacheGroup.from_settings(self.cache.replication_group.id, config.data.cache)
+        queue = self.services.queue
+        self.observability = Observability(f"{name}-obs", ObservabilityArgs(
+            settings=settings, cluster_name=name, region=region, oidc=self.cluster.oidc,
+            provider=self.cluster.provider, agents_namespace=config.services.namespace,
+            node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
+            watched=WatchedResources(
+                queue_names=[queue.queue.name], dead_letter_queue_names=[queue.dead_letter_queue.name],
+                cache_node_ids=cache_group.node_ids(),
+                db_cluster_identifiers=[shard.cluster.cluster_identifier for shard in self.database.shards]),
+            protect=protect, depends_on=[self.cluster], tags=tags,
+        ), opts=child)
+        # The controller names the ALB; find it by the tags it puts on it, once the Ingress exists.
+        load_balancer = aws.lb.get_load_balancer_output(
+            tags=controller_load_balancer_tags(name, config.services.namespace, "public-api"),
+            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.services.ingress]))
+        self.alarms = ManagedServiceAlarms(f"{name}-alarms", ManagedServiceAlarmsArgs(
+            settings=settings, region=region, name_prefix=name, topic_arn=self.observability.alert_topic_arn,
+            aurora_clusters=[AuroraCluster(shard.cluster.cluster_identifier) for shard in self.database.shards],
+            cache_groups=[cache_group],
+            queues=[QueuePair(queue.queue.name, queue.dead_letter_queue.name)],
+            load_balancers=[load_balancer.arn_suffix],
+            tags=tags,
+        ), opts=child)
 
 
 @dataclass(frozen=True)
@@ -177,6 +225,12 @@ class AgentPlatform(pulumi.ComponentResource):
             )
         self._disaster_recovery(name, args.config)
         self.edge = self._global_edge(name, args.config)
+        home = self.cells[args.config.regions[0]]
+        # Budgets are account-wide: one pair per stack, filtered to its Environment tag.
+        self.budgets = CostBudgets(f"{name}-budgets", CostBudgetsArgs(
+            settings=args.config.observability, name_prefix=name, topic_arn=home.observability.alert_topic_arn,
+            cost_filter_tags={"Environment": args.config.environment}, tags=platform_tags(args.config),
+        ), opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[args.config.regions[0]]}))
         self.register_outputs({
             "regions": list(self.cells),
             "clusters": {region: cell.cluster.name for region, cell in self.cells.items()},
@@ -202,7 +256,7 @@ class AgentPlatform(pulumi.ComponentResource):
             return None
         # CloudFront's certificate and its WAF must be in us-east-1, whichever regions serve.
         edge_provider = aws.Provider(f"{name}-edge-aws", region="us-east-1", opts=pulumi.ResourceOptions(parent=self))
-        return GlobalEdge(f"{name}-edge", GlobalEdgeArgs(
+        edge = GlobalEdge(f"{name}-edge", GlobalEdgeArgs(
             settings=config.edge,
             name_prefix=name,
             origins=[RegionalOrigin(region, cell.services.load_balancer_hostname) for region, cell in self.cells.items()],
@@ -211,3 +265,12 @@ class AgentPlatform(pulumi.ComponentResource):
             protect=config.production,
             tags=platform_tags(config),
         ), opts=pulumi.ResourceOptions(parent=self))
+        # CloudFront reports its metrics in us-east-1, so its alarm and that alarm's topic live there.
+        in_edge_region = pulumi.ResourceOptions(parent=self, providers={"aws": edge_provider})
+        topic = AlertTopic(f"{name}-edge-alerts", AlertTopicArgs(
+            region="us-east-1", protect=config.production, tags=platform_tags(config)), opts=in_edge_region)
+        ManagedServiceAlarms(f"{name}-edge-alarms", ManagedServiceAlarmsArgs(
+            settings=config.observability, region="us-east-1", name_prefix=f"{name}-edge", topic_arn=topic.arn,
+            edge=EdgeAlarms(edge.distribution_id, topic.arn, edge_provider), tags=platform_tags(config),
+        ), opts=in_edge_region)
+        return edge

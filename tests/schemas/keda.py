@@ -5,14 +5,9 @@ documented ScaledObject and TriggerAuthentication fields, closed (additionalProp
 at every level tierstack writes, so a misspelt field fails the same way strict mode would.
 """
 
-_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
-_METADATA = {
-    "type": "object",
-    "required": ["name", "namespace"],
-    "properties": {"name": {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
-                   "namespace": {"type": "string"}, "labels": _STRING_MAP, "annotations": _STRING_MAP},
-    "additionalProperties": False,
-}
+from schemas.common import STRING_MAP, custom_resource
+
+
 _SCALING_POLICY = {
     "type": "object", "required": ["type", "value", "periodSeconds"], "additionalProperties": False,
     "properties": {"type": {"enum": ["Pods", "Percent"]}, "value": {"type": "integer", "minimum": 1},
@@ -27,13 +22,7 @@ _SCALING_RULES = {
 
 
 def _resource(kind: str, spec: dict) -> dict:
-    return {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "additionalProperties": False,
-        "properties": {"apiVersion": {"const": "keda.sh/v1alpha1"}, "kind": {"const": kind},
-                       "metadata": _METADATA, "spec": spec},
-    }
+    return custom_resource("keda.sh/v1alpha1", kind, spec)
 
 
 SCALED_OBJECT = _resource("ScaledObject", {
@@ -56,7 +45,7 @@ SCALED_OBJECT = _resource("ScaledObject", {
         "triggers": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["type", "metadata"], "additionalProperties": False,
             "properties": {"type": {"type": "string"}, "name": {"type": "string"},
-                           "metadata": _STRING_MAP,
+                           "metadata": STRING_MAP,
                            "authenticationRef": {"type": "object", "required": ["name"], "additionalProperties": False,
                                                  "properties": {"name": {"type": "string"},
                                                                 "kind": {"enum": ["TriggerAuthentication",

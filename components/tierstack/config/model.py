@@ -401,6 +401,7 @@ class DataSettings(_Settings):
 
 # The edge's settings module builds on the names above, so it is imported once they exist.
 from tierstack.edge.settings import EdgeSettings  # noqa: E402
+from tierstack.observability.settings import ObservabilitySettings  # noqa: E402
 
 
 class StackConfig(_Settings):
@@ -419,6 +420,7 @@ class StackConfig(_Settings):
     data: DataSettings = Field(default_factory=DataSettings)
     # The global edge (CloudFront, WAF, Route 53) is built when edge.zoneName names a zone.
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @field_validator("environment")
     @classmethod

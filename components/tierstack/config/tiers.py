@@ -191,6 +191,30 @@ DATA = {
 }
 
 
+def _observability(retention_days: int, storage_gib: int, replicas: int, daily: tuple[int, int],
+                   monthly: int) -> dict[str, Any]:
+    return {
+        "prometheus": {"retentionDays": retention_days, "storageGiB": storage_gib, "replicas": replicas},
+        "alertmanager": {"replicas": replicas},
+        "cost": {"dailyUsd": {"warning": daily[0], "critical": daily[1]}, "monthlyBudgetUsd": monthly},
+    }
+
+
+# Monitoring per tier. Prometheus keeps two weeks locally below enterprise (long-term trends
+# live in CloudWatch and the traces store) and a month above; storage follows the series count,
+# which grows with pods and regions. Pilot runs single replicas: losing its monitoring for a
+# reschedule is acceptable, losing a production tier's is not. The seed's daily cost alerts
+# ($500 warning / $1000 critical) hold up to growth; larger tiers spend that in hours, so their
+# thresholds scale with the expected spend. These are per stack; each region gets its share.
+OBSERVABILITY = {
+    "pilot": _observability(7, 20, 1, (500, 1000), 15_000),
+    "growth": _observability(15, 50, 2, (500, 1000), 30_000),
+    "scale": _observability(15, 100, 2, (2_000, 4_000), 120_000),
+    "enterprise": _observability(30, 250, 2, (10_000, 20_000), 600_000),
+    "hyperscale": _observability(30, 500, 2, (50_000, 100_000), 3_000_000),
+}
+
+
 PRESETS: dict[Tier, dict[str, Any]] = {
     # ~100 concurrent users. Cheapest shape that still survives an AZ loss: two AZs (EKS needs
     # subnets in two), one shared NAT gateway (a NAT outage only stops egress, and pilot has no
@@ -199,6 +223,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     Tier.PILOT: {
         "regionCount": 1,
         "data": DATA["pilot"],
+        "observability": OBSERVABILITY["pilot"],
         "network": _network(2, "single", 30, []),
         "cluster": _cluster(["api", "audit", "authenticator"], 30, {
             "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general"),
@@ -217,6 +242,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     Tier.GROWTH: {
         "regionCount": 1,
         "data": DATA["growth"],
+        "observability": OBSERVABILITY["growth"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
             "system": _node_group(["m6i.large"], 2, 4, 50, "system"),
@@ -236,6 +262,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     Tier.SCALE: {
         "regionCount": 2,
         "data": DATA["scale"],
+        "observability": OBSERVABILITY["scale"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
             "system": _node_group(["m6i.large"], 3, 6, 50, "system"),
@@ -254,6 +281,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     Tier.ENTERPRISE: {
         "regionCount": 3,
         "data": DATA["enterprise"],
+        "observability": OBSERVABILITY["enterprise"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
             "system": _node_group(["m6i.xlarge"], 3, 6, 50, "system"),
@@ -275,6 +303,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
     Tier.HYPERSCALE: {
         "regionCount": 5,
         "data": DATA["hyperscale"],
+        "observability": OBSERVABILITY["hyperscale"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
             "system": _node_group(["m6i.2xlarge"], 3, 9, 50, "system"),

@@ -223,6 +223,21 @@ def _cloudfront_policy(args: dict, region: str) -> dict[str, Any]:
             "minTtl": 0, "defaultTtl": 0 if disabled else 86400, "maxTtl": 0 if disabled else 31536000}
 
 
+def _sns_topic(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    return {"name": name, "arn": f"arn:{PARTITION}:sns:{region}:{ACCOUNT_ID}:{name}"}
+
+
+def _metric_alarm(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    return {"name": name, "arn": f"arn:{PARTITION}:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{name}"}
+
+
+def _budget(args, region, resource_id) -> dict[str, Any]:
+    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    return {"name": name, "accountId": ACCOUNT_ID, "arn": f"arn:{PARTITION}:budgets::{ACCOUNT_ID}:budget/{name}"}
+
+
 _COMPUTED: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/globalCluster:GlobalCluster": lambda a, r, i: {"arn": f"arn:{PARTITION}:rds::{ACCOUNT_ID}:global-cluster:"
@@ -245,6 +260,11 @@ _COMPUTED: dict[str, Callable[..., dict[str, Any]]] = {
     "aws:s3/bucket:Bucket": _bucket,
     "aws:route53/record:Record": _route53_record,
     "aws:route53/healthCheck:HealthCheck": lambda a, r, i: {"arn": f"arn:{PARTITION}:route53:::healthcheck/{i}"},
+    "aws:sns/topic:Topic": _sns_topic,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:cloudwatch/dashboard:Dashboard": lambda a, r, i: {
+        "dashboardArn": f"arn:{PARTITION}:cloudwatch::{ACCOUNT_ID}:dashboard/{a.inputs.get('dashboardName', a.name)}"},
 }
 
 
@@ -259,6 +279,18 @@ def _addon_version(args: dict, region: str) -> dict[str, Any]:
     return {"id": args.get("addonName"), "addonName": args.get("addonName"),
             "kubernetesVersion": args.get("kubernetesVersion"),
             "version": f"v{args.get('kubernetesVersion')}.0-eksbuild.1"}
+
+
+def _load_balancer(args: dict, region: str) -> dict[str, Any]:
+    # Looked up by the tags the load balancer controller puts on the ALBs it creates.
+    key = "/".join(f"{k}={v}" for k, v in sorted((args.get("tags") or {}).items())) or str(args.get("name"))
+    name = args.get("name") or f"k8s-{_digest('alb-name', key, length=8)}-{_digest('alb', key, length=10)}"
+    suffix = f"app/{name}/{_digest('alb-id', key, length=16)}"
+    return {"id": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}",
+            "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}",
+            "arnSuffix": suffix, "name": name, "loadBalancerType": "application",
+            "dnsName": f"{name}-{_digest('alb-dns', key, length=9)}.{region}.elb.amazonaws.com",
+            "zoneId": _load_balancer_zone({}, region)["id"], "tags": args.get("tags") or {}}
 
 
 _INVOKES: dict[str, Callable[[dict, str], dict[str, Any]]] = {
@@ -277,4 +309,5 @@ _INVOKES: dict[str, Callable[[dict, str], dict[str, Any]]] = {
     "aws:lb/getHostedZoneId:getHostedZoneId": _load_balancer_zone,
     "aws:cloudfront/getCachePolicy:getCachePolicy": _cloudfront_policy,
     "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy": _cloudfront_policy,
+    "aws:lb/getLoadBalancer:getLoadBalancer": _load_balancer,
 }

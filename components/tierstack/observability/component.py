@@ -1,0 +1,192 @@
+"""``Observability``: one regional cell's metrics, alerting, dashboards and traces.
+
+kube-prometheus-stack (pinned) runs Prometheus with retention on encrypted gp3 volumes,
+Alertmanager routing to an encrypted SNS topic (SigV4 with an IRSA role; Slack and PagerDuty
+optional, their credentials read from Secrets Manager at pod start) and Grafana, whose sidecar
+loads the dashboards from labelled ConfigMaps. A ServiceMonitor scrapes the agent services and
+a PrometheusRule carries tierstack's recording and alerting rules. The OpenTelemetry collector
+(pinned) tail-samples traces (every error, every slow one, a share of the rest) and exports
+them to Jaeger (pinned, 30-day Badger store on an encrypted volume) or to X-Ray.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from tierstack import charts
+from tierstack.aws.context import aws_context
+from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.kube import pinned_release
+from tierstack.observability import alerts, dashboards, manifests, policies
+from tierstack.observability.alerts import AlertTargets
+from tierstack.observability.settings import ObservabilitySettings
+from tierstack.observability.topic import AlertTopic, AlertTopicArgs
+
+SERVICE_MONITOR_NAME = "tierstack-agents"
+PROMETHEUS_RULE_NAME = "tierstack-agents"
+
+
+@dataclass(frozen=True)
+class WatchedResources:
+    """The cell's AWS resources the saturation alerts and dashboards select, by name.
+
+    Empty lists fall back to ``AlertTargets``'s patterns (tierstack's own queue names, any cache
+    node, any cluster), which also match other stacks' resources in the account.
+    """
+
+    queue_names: Sequence[pulumi.Input[str]] = ()
+    dead_letter_queue_names: Sequence[pulumi.Input[str]] = ()
+    cache_node_ids: Sequence[pulumi.Input[str]] = ()
+    db_cluster_identifiers: Sequence[pulumi.Input[str]] = ()
+
+
+@dataclass(frozen=True)
+class ObservabilityArgs:
+    settings: ObservabilitySettings
+    cluster_name: str
+    region: str
+    oidc: OidcIssuer
+    provider: k8s.Provider
+    # Where the agent services run (ServicesSettings.namespace).
+    agents_namespace: str = "agents"
+    # The node pools (tierstack.io/pool labels) the cluster has, for soft placement.
+    node_pools: Sequence[str] = ()
+    watched: WatchedResources = field(default_factory=WatchedResources)
+    protect: bool = False
+    depends_on: Sequence[pulumi.Resource] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _targets(namespace: str, watched: WatchedResources) -> pulumi.Output[AlertTargets]:
+    groups = (watched.queue_names, watched.dead_letter_queue_names, watched.cache_node_ids,
+              watched.db_cluster_identifiers)
+    defaults = AlertTargets(namespace=namespace)
+
+    def build(values: list) -> AlertTargets:
+        names, offset = [], 0
+        for group in groups:
+            names.append(values[offset:offset + len(group)])
+            offset += len(group)
+        queues, dead_letters, nodes, clusters = names
+        return AlertTargets(
+            namespace=namespace,
+            queues=alerts.any_of(queues) if queues else defaults.queues,
+            dead_letter_queues=alerts.any_of(dead_letters) if dead_letters else defaults.dead_letter_queues,
+            cache_nodes=alerts.any_of(nodes) if nodes else defaults.cache_nodes,
+            db_clusters=alerts.any_of(clusters) if clusters else defaults.db_clusters,
+        )
+
+    return pulumi.Output.all(*[name for group in groups for name in group]).apply(build)
+
+
+class Observability(pulumi.ComponentResource):
+    alert_topic: AlertTopic
+    prometheus_stack: k8s.helm.v3.Release
+    collector: k8s.helm.v3.Release
+    jaeger: Optional[k8s.helm.v3.Release]
+    alert_topic_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("tierstack:observability:Observability", name, None, opts)
+        settings, namespace = args.settings, manifests.NAMESPACE
+        context = aws_context(self)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.alert_topic = AlertTopic(f"{name}-alerts", AlertTopicArgs(
+            region=args.region, display_name=f"tierstack alerts ({args.cluster_name})",
+            protect=args.protect, tags=args.tags), opts=child)
+        self.alert_topic_arn = self.alert_topic.arn
+
+        space = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": namespace, "labels": {
+            "app.kubernetes.io/part-of": manifests.PART_OF,
+            # node-exporter reads the host (hostNetwork, hostPID, hostPath): only "privileged" admits it.
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/audit": "baseline",
+        }}, opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)))
+        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space])
+
+        alertmanager_role = IrsaRole(f"{name}-alertmanager", IrsaRoleArgs(
+            oidc=args.oidc, namespace=namespace, service_account=manifests.ALERTMANAGER_SERVICE_ACCOUNT,
+            inline_policy=pulumi.Output.all(self.alert_topic.arn, self.alert_topic.key_arn, context.partition,
+                                            context.account_id).apply(lambda v: json.dumps(policies.alertmanager(
+                                                v[0], v[1], v[2], args.region, v[3],
+                                                settings.alertmanager.secret_names))),
+            tags=args.tags), opts=child)
+        self.prometheus_stack = pinned_release(
+            f"{name}-kube-prometheus-stack", charts.KUBE_PROMETHEUS_STACK, namespace=namespace,
+            values=manifests.kube_prometheus_stack_values(
+                settings, cluster_name=args.cluster_name, region=args.region,
+                alertmanager_role_arn=alertmanager_role.arn, topic_arn=self.alert_topic.arn,
+                node_pools=args.node_pools),
+            provider=args.provider, parent=self, depends_on=[space, alertmanager_role, *args.depends_on])
+
+        targets = _targets(args.agents_namespace, args.watched)
+        self._monitoring_objects(name, args, targets)
+        self._dashboards(name, args, targets, in_namespace)
+        self._tracing(name, args, space)
+
+        self.register_outputs({
+            "alert_topic_arn": self.alert_topic_arn,
+            "prometheus_url": f"http://{manifests.PROMETHEUS_SERVICE}.{namespace}.svc:9090",
+            "trace_endpoint": f"{manifests.COLLECTOR_NAME}.{namespace}.svc:{manifests.OTLP_GRPC_PORT}",
+        })
+
+    def _monitoring_objects(self, name: str, args: ObservabilityArgs, targets: pulumi.Output[AlertTargets]) -> None:
+        """The ServiceMonitor and PrometheusRule, once the operator's CRDs exist."""
+        namespace = manifests.NAMESPACE
+        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.prometheus_stack])
+        self.service_monitor = k8s.apiextensions.CustomResource(
+            f"{name}-service-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
+            metadata=manifests.metadata(SERVICE_MONITOR_NAME, namespace),
+            spec=manifests.service_monitor_spec(args.agents_namespace, args.settings.prometheus.scrape_interval_seconds),
+            opts=crd_opts)
+        self.prometheus_rule = k8s.apiextensions.CustomResource(
+            f"{name}-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
+            metadata=manifests.metadata(PROMETHEUS_RULE_NAME, namespace),
+            spec=targets.apply(lambda t: alerts.prometheus_rule_spec(args.settings, t)),
+            opts=crd_opts)
+
+    def _dashboards(self, name: str, args: ObservabilityArgs, targets: pulumi.Output[AlertTargets],
+                    opts: pulumi.ResourceOptions) -> None:
+        """One ConfigMap per dashboard, labelled for Grafana's sidecar."""
+        models = targets.apply(lambda t: dashboards.dashboards(args.settings, t))
+        for uid in dashboards.dashboards(args.settings):
+            k8s.core.v1.ConfigMap(
+                f"{name}-dashboard-{uid.removeprefix('tierstack-')}",
+                metadata=manifests.metadata(uid, manifests.NAMESPACE, manifests.DASHBOARD_LABEL),
+                data=manifests.dashboard_config_map_data(
+                    uid, models.apply(lambda all_models, uid=uid: json.dumps(all_models[uid], sort_keys=True))),
+                opts=opts)
+
+    def _tracing(self, name: str, args: ObservabilityArgs, space: k8s.core.v1.Namespace) -> None:
+        settings, namespace = args.settings, manifests.NAMESPACE
+        role_arn = None
+        depends: list[pulumi.Resource] = [space]
+        self.jaeger = None
+        if settings.tracing.backend == "jaeger":
+            claim = k8s.core.v1.PersistentVolumeClaim(
+                f"{name}-jaeger-traces", metadata=manifests.metadata(manifests.JAEGER_VOLUME_CLAIM, namespace),
+                spec=manifests.jaeger_volume_claim_spec(settings),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
+            self.jaeger = pinned_release(
+                f"{name}-jaeger", charts.JAEGER, namespace=namespace,
+                values=manifests.jaeger_values(settings, args.node_pools),
+                provider=args.provider, parent=self, depends_on=[space, claim],
+                release_name=manifests.JAEGER_NAME)
+            depends.append(self.jaeger)
+        else:
+            collector_role = IrsaRole(f"{name}-collector", IrsaRoleArgs(
+                oidc=args.oidc, namespace=namespace, service_account=manifests.COLLECTOR_NAME,
+                inline_policy=json.dumps(policies.xray_writer()), tags=args.tags),
+                opts=pulumi.ResourceOptions(parent=self))
+            role_arn = collector_role.arn
+            depends.append(collector_role)
+        self.collector = pinned_release(
+            f"{name}-otel-collector", charts.OPENTELEMETRY_COLLECTOR, namespace=namespace,
+            values=manifests.collector_values(settings, args.region, role_arn, args.node_pools),
+            provider=args.provider, parent=self, depends_on=depends, release_name=manifests.COLLECTOR_NAME)
