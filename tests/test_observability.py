@@ -720,3 +720,40 @@ def test_no_mandatory_policy_violations(stack, xray_stack, managed, profile):
 def test_alarms_and_budgets_satisfy_the_advisory_rules_too(managed):
     evaluation = _evaluate(managed, Context())
     assert {v.rule for v in evaluation.violations} & {"cloudwatch-alarm-actions", "budgets-present"} == set()
+
+
+# -- the CloudWatch exporter feeding the saturation alerts -----------------------------------------
+
+def test_cloudwatch_exporter_produces_exactly_the_series_the_alerts_read():
+    from tierstack.observability import metrics as m
+
+    produced = {m.exported_name(*series) for series in m.CLOUDWATCH_SERIES}
+    assert produced == {m.SQS_VISIBLE, m.SQS_OLDEST_AGE, m.CACHE_EVICTIONS, m.DB_REPLICA_LAG}
+    config = yaml.safe_load(m.cloudwatch_exporter_config("eu-west-1", {"Environment": "prod", "tierstack:region": "eu-west-1"}))
+    jobs = {job["type"]: job for job in config["discovery"]["jobs"]}
+    assert set(jobs) == {"AWS/SQS", "AWS/ElastiCache", "AWS/RDS"}
+    for job in jobs.values():
+        assert job["regions"] == ["eu-west-1"]
+        assert {"key": "Environment", "value": "^prod$"} in job["searchTags"]
+    configured = {m.exported_name(t, metric["name"], stat) for t, job in jobs.items()
+                  for metric in job["metrics"] for stat in metric["statistics"]}
+    assert configured == produced
+
+
+def test_cloudwatch_exporter_release_is_pinned_scraped_and_least_privileged():
+    from tierstack import charts
+
+    resources = record(lambda: _observability())
+    release = next(r for r in resources if r.type == "kubernetes:helm.sh/v3:Release"
+                   and r.inputs["chart"] == charts.CLOUDWATCH_EXPORTER.chart)
+    values = release.inputs["values"]
+    assert release.inputs["version"] == charts.CLOUDWATCH_EXPORTER.version
+    assert values["configMap"]["enabled"] is True and values["service"]["enabled"] is True
+    assert values["serviceMonitor"]["enabled"] is True
+    role = next(r for r in resources if r.type == "aws:iam/role:Role" and "cloudwatch-exporter" in r.name)
+    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
+    assert any(v == "system:serviceaccount:monitoring:cloudwatch-exporter" for v in trust.values())
+    policy = next(r for r in resources if r.type == "aws:iam/rolePolicy:RolePolicy" and "cloudwatch-exporter" in r.name)
+    actions = json.loads(policy.inputs["policy"])["Statement"][0]["Action"]
+    assert all(a.startswith(("tag:Get", "cloudwatch:Get", "cloudwatch:List")) for a in actions)

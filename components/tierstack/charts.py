@@ -93,7 +93,17 @@ JAEGER = ChartPin(
     app_version="2.21.0",
 )
 
+# Brings the SQS, ElastiCache and Aurora metrics the saturation alerts read into Prometheus.
+# The chart was renamed with the prometheus- prefix; 0.50.0 is the newest verified release.
+CLOUDWATCH_EXPORTER = ChartPin(
+    chart="prometheus-yet-another-cloudwatch-exporter",
+    version="0.50.0",
+    repository="https://prometheus-community.github.io/helm-charts",
+    app_version="v0.62.1",
+)
+
 ALL_CHARTS: tuple[ChartPin, ...] = (
     CLUSTER_AUTOSCALER, METRICS_SERVER, AWS_LOAD_BALANCER_CONTROLLER, KEDA, PROMETHEUS_ADAPTER,
     KUBE_PROMETHEUS_STACK, OPENTELEMETRY_COLLECTOR, JAEGER,
+    CLOUDWATCH_EXPORTER,
 )

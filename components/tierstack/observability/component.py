@@ -22,7 +22,7 @@ from tierstack import charts
 from tierstack.aws.context import aws_context
 from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
 from tierstack.kube import pinned_release
-from tierstack.observability import alerts, dashboards, manifests, policies
+from tierstack.observability import alerts, dashboards, manifests, metrics, policies
 from tierstack.observability.alerts import AlertTargets
 from tierstack.observability.settings import ObservabilitySettings
 from tierstack.observability.topic import AlertTopic, AlertTopicArgs
@@ -84,6 +84,9 @@ def _targets(namespace: str, watched: WatchedResources) -> pulumi.Output[AlertTa
     return pulumi.Output.all(*[name for group in groups for name in group]).apply(build)
 
 
+CLOUDWATCH_EXPORTER_ACCOUNT = "cloudwatch-exporter"
+
+
 class Observability(pulumi.ComponentResource):
     alert_topic: AlertTopic
     prometheus_stack: k8s.helm.v3.Release
@@ -126,6 +129,7 @@ class Observability(pulumi.ComponentResource):
             provider=args.provider, parent=self, depends_on=[space, alertmanager_role, *args.depends_on])
 
         targets = _targets(args.agents_namespace, args.watched)
+        self._cloudwatch_exporter(name, args, space)
         self._monitoring_objects(name, args, targets)
         self._dashboards(name, args, targets, in_namespace)
         self._tracing(name, args, space)
@@ -135,6 +139,31 @@ class Observability(pulumi.ComponentResource):
             "prometheus_url": f"http://{manifests.PROMETHEUS_SERVICE}.{namespace}.svc:9090",
             "trace_endpoint": f"{manifests.COLLECTOR_NAME}.{namespace}.svc:{manifests.OTLP_GRPC_PORT}",
         })
+
+    def _cloudwatch_exporter(self, name: str, args: ObservabilityArgs, space: k8s.core.v1.Namespace) -> None:
+        """The AWS-side series the saturation alerts read (queue age, DLQ depth, evictions, lag)."""
+        role = IrsaRole(f"{name}-cloudwatch-exporter", IrsaRoleArgs(
+            oidc=args.oidc, namespace=manifests.NAMESPACE, service_account=CLOUDWATCH_EXPORTER_ACCOUNT,
+            inline_policy=json.dumps(policies.cloudwatch_reader()), tags=args.tags),
+            opts=pulumi.ResourceOptions(parent=self))
+        # The platform's own tags pick out this cell's resources; an importer without them
+        # reads every tagged queue, cache and database in the region.
+        search_tags = {k: v for k, v in args.tags.items() if k in ("Environment", "tierstack:region")}
+        self.cloudwatch_exporter = pinned_release(
+            f"{name}-cloudwatch-exporter", charts.CLOUDWATCH_EXPORTER, namespace=manifests.NAMESPACE,
+            values={
+                "config": metrics.cloudwatch_exporter_config(args.region, search_tags),
+                # The chart mounts a ConfigMap it only creates when asked, under the release's name.
+                "configMap": {"enabled": True},
+                "configMapName": "",
+                "service": {"enabled": True},
+                "serviceMonitor": {"enabled": True, "interval": "60s"},
+                "serviceAccount": {"create": True, "name": CLOUDWATCH_EXPORTER_ACCOUNT,
+                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            },
+            provider=args.provider, parent=self, depends_on=[space, role, self.prometheus_stack],
+            release_name=CLOUDWATCH_EXPORTER_ACCOUNT)
 
     def _monitoring_objects(self, name: str, args: ObservabilityArgs, targets: pulumi.Output[AlertTargets]) -> None:
         """The ServiceMonitor and PrometheusRule, once the operator's CRDs exist."""

@@ -21,6 +21,10 @@ the CloudWatch dimensions as ``dimension_<Name>`` labels.
 
 from __future__ import annotations
 
+import re
+
+import yaml
+
 # Upper bounds in seconds; +Inf is implicit. 0.01 s to 10 s, as the seed's latency range.
 LATENCY_BUCKETS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10)
 
@@ -64,3 +68,43 @@ CLOUDWATCH_METRICS = frozenset({SQS_VISIBLE, SQS_OLDEST_AGE, CACHE_EVICTIONS, DB
 RECORDED_METRICS = frozenset({REQUEST_RATE, ERROR_RATE, ERROR_RATIO, LATENCY_P50, LATENCY_P95, LATENCY_P99,
                               COST_RATE, COST_PER_REQUEST, COST_24H, CACHE_HIT_RATIO})
 KNOWN_METRICS = SERVICE_METRICS | KUBE_STATE_METRICS | CLOUDWATCH_METRICS | RECORDED_METRICS
+
+
+# What the CloudWatch exporter collects: exactly the series the alerts and dashboards above use.
+# (CloudWatch namespace, metric, statistic) -> aws_<namespace>_<metric_snake>_<statistic>.
+CLOUDWATCH_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+    ("AWS/SQS", "ApproximateAgeOfOldestMessage", "Maximum"),
+    ("AWS/ElastiCache", "Evictions", "Sum"),
+    ("AWS/RDS", "AuroraReplicaLag", "Maximum"),
+)
+
+
+def exported_name(namespace: str, metric: str, statistic: str) -> str:
+    """The series name the exporter gives a CloudWatch metric."""
+    service = namespace.split("/", 1)[1].lower()
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", metric).lower()
+    return f"aws_{service}_{snake}_{statistic.lower()}"
+
+
+def cloudwatch_exporter_config(region: str, search_tags: dict[str, str], period_seconds: int = 60) -> str:
+    """The exporter's discovery config: one job per CloudWatch namespace, this region only.
+
+    Only resources carrying every search tag are read, so a cell never reports (or alerts on)
+    another stack's queues, caches or databases in the same account.
+    """
+    jobs: dict[str, list[dict[str, object]]] = {}
+    for namespace, metric, statistic in CLOUDWATCH_SERIES:
+        jobs.setdefault(namespace, []).append({"name": metric, "statistics": [statistic]})
+    document = {
+        "apiVersion": "v1alpha1",
+        "sts-region": region,
+        "discovery": {"jobs": [
+            {"type": namespace, "regions": [region],
+             "searchTags": [{"key": key, "value": f"^{re.escape(value)}$"} for key, value in sorted(search_tags.items())],
+             # Five minutes of one-minute points: CloudWatch publishes SQS and RDS every minute.
+             "period": period_seconds, "length": 5 * period_seconds, "metrics": metrics}
+            for namespace, metrics in jobs.items()
+        ]},
+    }
+    return yaml.safe_dump(document, sort_keys=False)

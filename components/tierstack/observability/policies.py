@@ -75,3 +75,13 @@ def xray_writer() -> Document:
                    "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"],
         "Resource": "*",
     })
+
+
+def cloudwatch_reader() -> Document:
+    """The CloudWatch exporter: find tagged resources and read their metrics, nothing else."""
+    return document({
+        "Effect": "Allow",
+        "Action": ["tag:GetResources", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics",
+                   "cloudwatch:ListMetrics"],
+        "Resource": "*",
+    })
