@@ -757,3 +757,15 @@ def test_cloudwatch_exporter_release_is_pinned_scraped_and_least_privileged():
     policy = next(r for r in resources if r.type == "aws:iam/rolePolicy:RolePolicy" and "cloudwatch-exporter" in r.name)
     actions = json.loads(policy.inputs["policy"])["Statement"][0]["Action"]
     assert all(a.startswith(("tag:Get", "cloudwatch:Get", "cloudwatch:List")) for a in actions)
+
+
+def test_queue_workers_are_scraped_through_a_pod_monitor():
+    from tierstack.services.manifests import Workload
+
+    resources = record(lambda: _observability())
+    (monitor,) = [r for r in resources if r.type == "kubernetes:monitoring.coreos.com/v1:PodMonitor"]
+    selector = monitor.inputs["spec"]["selector"]["matchLabels"]
+    worker_labels = Workload(name="worker", namespace="agents", role="worker", image="x:1", port=8080,
+                             health_path="/", cpu="1", memory="1Gi").labels
+    assert selector.items() <= worker_labels.items()
+    assert monitor.inputs["spec"]["podMetricsEndpoints"][0]["port"] == "http"

@@ -47,6 +47,19 @@ SERVICE_MONITOR = _resource("ServiceMonitor", {
     },
 })
 
+POD_MONITOR = _resource("PodMonitor", {
+    "type": "object",
+    "required": ["selector", "podMetricsEndpoints"],
+    "additionalProperties": False,
+    "properties": {
+        "jobLabel": {"type": "string"},
+        "namespaceSelector": {"type": "object", "additionalProperties": False, "properties": {
+            "any": {"type": "boolean"}, "matchNames": {"type": "array", "items": {"type": "string"}}}},
+        "selector": _LABEL_SELECTOR,
+        "podMetricsEndpoints": {"type": "array", "minItems": 1, "items": _ENDPOINT},
+    },
+})
+
 _RULE = {
     "type": "object", "additionalProperties": False,
     "required": ["expr"],
@@ -72,4 +85,4 @@ PROMETHEUS_RULE = _resource("PrometheusRule", {
                        "rules": {"type": "array", "minItems": 1, "items": _RULE}}}}},
 })
 
-SCHEMAS = {"ServiceMonitor": SERVICE_MONITOR, "PrometheusRule": PROMETHEUS_RULE}
+SCHEMAS = {"ServiceMonitor": SERVICE_MONITOR, "PodMonitor": POD_MONITOR, "PrometheusRule": PROMETHEUS_RULE}

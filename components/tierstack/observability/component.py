@@ -85,6 +85,7 @@ def _targets(namespace: str, watched: WatchedResources) -> pulumi.Output[AlertTa
 
 
 CLOUDWATCH_EXPORTER_ACCOUNT = "cloudwatch-exporter"
+WORKER_POD_MONITOR_NAME = "tierstack-workers"
 
 
 class Observability(pulumi.ComponentResource):
@@ -173,6 +174,12 @@ class Observability(pulumi.ComponentResource):
             f"{name}-service-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
             metadata=manifests.metadata(SERVICE_MONITOR_NAME, namespace),
             spec=manifests.service_monitor_spec(args.agents_namespace, args.settings.prometheus.scrape_interval_seconds),
+            opts=crd_opts)
+        self.worker_monitor = k8s.apiextensions.CustomResource(
+            f"{name}-worker-pod-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
+            metadata=manifests.metadata(WORKER_POD_MONITOR_NAME, namespace),
+            spec=manifests.worker_pod_monitor_spec(args.agents_namespace,
+                                                   args.settings.prometheus.scrape_interval_seconds),
             opts=crd_opts)
         self.prometheus_rule = k8s.apiextensions.CustomResource(
             f"{name}-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",

@@ -215,6 +215,17 @@ def service_monitor_spec(agents_namespace: str, interval_seconds: int = 30) -> d
     }
 
 
+def worker_pod_monitor_spec(agents_namespace: str, interval_seconds: int = 30) -> dict[str, Any]:
+    """Scrape the queue workers' pods directly: they take no calls, so they have no Service."""
+    return {
+        "jobLabel": "app.kubernetes.io/name",
+        "namespaceSelector": {"matchNames": [agents_namespace]},
+        "selector": {"matchLabels": {"app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/component": "worker"}},
+        "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": f"{interval_seconds}s",
+                                 "scrapeTimeout": f"{min(10, interval_seconds)}s"}],
+    }
+
+
 def dashboard_config_map_data(uid: str, model_json: Any) -> dict[str, Any]:
     return {f"{uid}.json": model_json}
 
