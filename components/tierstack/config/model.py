@@ -11,12 +11,13 @@ import ipaddress
 import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
-from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, field_validator
 
 from tierstack.catalog import aws as catalog
 from tierstack.config.errors import did_you_mean
+from tierstack.settings_base import LogRetentionDays, UrlPath
+from tierstack.settings_base import Settings as _Settings
+from tierstack.settings_base import fail as _fail
 from tierstack.config.tiers import Tier
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
@@ -46,20 +47,6 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-def _fail(problem: str, fix: str) -> PydanticCustomError:
-    return PydanticCustomError("tierstack", "{problem}", {"problem": problem, "fix": fix})
-
-
-def _log_retention(days: int) -> int:
-    if days not in catalog.LOG_RETENTION_DAYS:
-        nearest = min(catalog.LOG_RETENTION_DAYS, key=lambda allowed: abs(allowed - days))
-        raise _fail(
-            f"CloudWatch Logs does not accept a retention of {days} days.",
-            f"use one of {', '.join(map(str, catalog.LOG_RETENTION_DAYS))} (nearest: {nearest}).",
-        )
-    return days
 
 
 def _cpu(value: str) -> str:
@@ -93,24 +80,10 @@ def _pinned_image(value: str) -> str:
     return value
 
 
-def _url_path(value: str) -> str:
-    if not value.startswith("/") or " " in value:
-        raise _fail(f"'{value}' is not a URL path.", "start the path with '/', e.g. '/healthz'.")
-    return value
-
-
-LogRetentionDays = Annotated[int, AfterValidator(_log_retention)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
-UrlPath = Annotated[str, AfterValidator(_url_path)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
-
-
-class _Settings(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True,
-    )
 
 
 class NetworkSettings(_Settings):
@@ -399,7 +372,6 @@ class DataSettings(_Settings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
 
-# The edge's settings module builds on the names above, so it is imported once they exist.
 from tierstack.edge.settings import EdgeSettings  # noqa: E402
 from tierstack.observability.settings import ObservabilitySettings  # noqa: E402
 

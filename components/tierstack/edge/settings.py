@@ -12,7 +12,9 @@ from typing import Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from tierstack.config.model import LogRetentionDays, UrlPath, _fail, _Settings
+from tierstack.settings_base import LogRetentionDays, UrlPath
+from tierstack.settings_base import Settings as _Settings
+from tierstack.settings_base import fail as _fail
 
 # A lowercase DNS name with at least two labels ("agents.example.com").
 _ZONE_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

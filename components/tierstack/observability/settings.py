@@ -14,7 +14,8 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from tierstack.config.model import _fail, _Settings
+from tierstack.settings_base import Settings as _Settings
+from tierstack.settings_base import fail as _fail
 
 # Prometheus durations as rules and Alertmanager accept them: "30s", "5m", "1h30m".
 _DURATION = re.compile(r"^(?:\d+(?:ms|s|m|h|d|w))+$")
