@@ -131,7 +131,7 @@ def test_missing_stack_file_is_a_clean_error(capsys):
     assert "stacks here: dev, prod, staging" in capsys.readouterr().err
 
 
-def test_secure_config_values_plan_with_a_placeholder(scratch_project):
+def test_secure_config_values_plan_with_a_masked_value(scratch_project):
     (scratch_project / "Pulumi.sec.yaml").write_text(yaml.safe_dump({"config": {
         "tierstack:tier": "pilot", "tierstack:alertWebhook": {"secure": "v1:abc"}}}))
     with pytest.raises(PlanConfigError) as caught:  # unknown key is still caught, secret or not

@@ -24,6 +24,15 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+class UnmockedInvoke(LookupError):
+    """The program called a data source the offline plan has no answer for."""
+
+
+def _autoname(args) -> str:
+    """A resource's physical name: the one it was given, else Pulumi's autoname (name + suffix)."""
+    return args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+
+
 class ProviderRegions:
     """Maps provider references ("urn::id") to the region their provider was configured with."""
 
@@ -65,7 +74,7 @@ class TierstackMocks(pulumi.runtime.Mocks):
                 "hostname": f"k8s-{_digest(args.name, length=8)}-{_digest('alb', args.name, length=10)}"
                             f".{region}.elb.amazonaws.com"}]}}
         if args.typ.startswith("aws:"):
-            outputs.setdefault("name", f"{args.name}-{_digest(args.name, length=7)}")
+            outputs.setdefault("name", _autoname(args))
             outputs.setdefault("arn", self._arn(args.typ, region, outputs["name"]))
             outputs.setdefault("tagsAll", outputs.get("tags") or {})
             handler = _COMPUTED.get(args.typ)
@@ -86,7 +95,7 @@ class TierstackMocks(pulumi.runtime.Mocks):
         region = self.regions.region_for(args.provider, args.args)
         handler = _INVOKES.get(args.token)
         if handler is None:
-            raise NotImplementedError(
+            raise UnmockedInvoke(
                 f"the offline plan has no mock answer for invoke {args.token}; add one to tierstack.tooling.mocks"
             )
         return handler(args.args, region), []
@@ -118,7 +127,7 @@ def _kms_key(args, region, resource_id) -> dict[str, Any]:
 
 
 def _iam_role(args, region, resource_id) -> dict[str, Any]:
-    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    name = _autoname(args)
     return {"name": name, "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{name}", "uniqueId": f"AROA{_digest(name, length=16).upper()}"}
 
 
@@ -128,7 +137,7 @@ def _log_group(args, region, resource_id) -> dict[str, Any]:
 
 
 def _sqs_queue(args, region, resource_id) -> dict[str, Any]:
-    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    name = _autoname(args)
     return {"name": name, "url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}",
             "arn": f"arn:{PARTITION}:sqs:{region}:{ACCOUNT_ID}:{name}"}
 
@@ -224,17 +233,17 @@ def _cloudfront_policy(args: dict, region: str) -> dict[str, Any]:
 
 
 def _sns_topic(args, region, resource_id) -> dict[str, Any]:
-    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    name = _autoname(args)
     return {"name": name, "arn": f"arn:{PARTITION}:sns:{region}:{ACCOUNT_ID}:{name}"}
 
 
 def _metric_alarm(args, region, resource_id) -> dict[str, Any]:
-    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    name = _autoname(args)
     return {"name": name, "arn": f"arn:{PARTITION}:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{name}"}
 
 
 def _budget(args, region, resource_id) -> dict[str, Any]:
-    name = args.inputs.get("name") or f"{args.name}-{_digest(args.name, length=7)}"
+    name = _autoname(args)
     return {"name": name, "accountId": ACCOUNT_ID, "arn": f"arn:{PARTITION}:budgets::{ACCOUNT_ID}:budget/{name}"}
 
 
@@ -296,7 +305,7 @@ def _load_balancer(args: dict, region: str) -> dict[str, Any]:
 _INVOKES: dict[str, Callable[[dict, str], dict[str, Any]]] = {
     # A fixed stand-in: the real value is generated at deploy and only ever sent write-only.
     "aws:secretsmanager/getRandomPassword:getRandomPassword": lambda a, r: {
-        "id": "random", "randomPassword": "offline-plan-placeholder-" + "x" * 30},
+        "id": "random", "randomPassword": "offline-plan-generated-at-deploy-" + "x" * 30},
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:index/getCallerIdentity:getCallerIdentity": lambda a, r: {
         "accountId": ACCOUNT_ID, "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan",

@@ -46,7 +46,7 @@ def engine_config(project: Project, stack: str) -> tuple[dict[str, str], list[st
 
     Structured values are JSON-encoded and scalars stringified, exactly as the CLI does, so
     the program's own config parsing is what gets exercised. Secure values cannot be decrypted
-    offline and become a placeholder, listed as secret keys.
+    offline and become the marker SECRET_PLACEHOLDER, listed as secret keys.
     """
     path = project.stack_file(stack)
     if not path.is_file():
