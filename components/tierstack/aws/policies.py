@@ -250,3 +250,10 @@ def secret_reader(secret_arns: Sequence[str], key_arns: Sequence[str]) -> Docume
 def merge(*documents: Optional[Document]) -> Document:
     """One policy document holding every statement of the given ones."""
     return document(*[s for d in documents if d for s in d["Statement"]])
+
+
+def deny_insecure_transport(action: str, resources: str | Sequence[str]) -> dict[str, Any]:
+    """The statement that refuses any request to ``resources`` not made over TLS."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
+            "Resource": resources if isinstance(resources, str) else list(resources),
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}

@@ -15,6 +15,8 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
+from tierstack.aws import policies
+
 # Noncurrent versions (an overwrite or delete) stay this long, so a mistake can be undone.
 NONCURRENT_DAYS = 30
 ABORT_UPLOADS_DAYS = 7
@@ -32,14 +34,6 @@ def cloudfront_log_delivery_grant(account_id: str, partition: str) -> Mapping[st
         "Action": "kms:GenerateDataKey*",
         "Resource": "*",
     }
-
-
-def deny_insecure_transport(bucket_arn: str) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]}
 
 
 def access_log_bucket(
@@ -91,7 +85,8 @@ def access_log_bucket(
     )
     tls_only = aws.s3.BucketPolicy(
         f"{name}-access-logs-tls-only", bucket=bucket.id,
-        policy=bucket.arn.apply(lambda arn: json.dumps(deny_insecure_transport(arn))),
+        policy=bucket.arn.apply(lambda arn: json.dumps(
+            policies.document(policies.deny_insecure_transport("s3:*", [arn, f"{arn}/*"])))),
         opts=after(ownership),
     )
     aws.s3.BucketLifecycleConfiguration(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from tierstack.aws.policies import Document, document
+from tierstack.aws.policies import Document, deny_insecure_transport, document
 
 # Services that publish to the alert topic: CloudWatch alarms and AWS Budgets.
 PUBLISHING_SERVICES = ("cloudwatch.amazonaws.com", "budgets.amazonaws.com")
@@ -39,8 +39,7 @@ def alert_topic_policy(topic_arn: str, account_id: str, partition: str, region: 
          "Action": "sns:Publish", "Resource": topic_arn,
          "Condition": {"StringEquals": own_account,
                        "ArnLike": {"aws:SourceArn": f"arn:{partition}:budgets::{account_id}:*"}}},
-        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-         "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        deny_insecure_transport("sns:Publish", topic_arn),
     )
 
 

@@ -9,18 +9,12 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import QueueSettings
 
 # Fourteen days, SQS's maximum: the longest window to inspect and redrive failed requests.
 DEAD_LETTER_RETENTION_SECONDS = 1_209_600
-
-
-def deny_insecure_transport(queue_arn: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sqs:*",
-        "Resource": queue_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]})
 
 
 @dataclass(frozen=True)
@@ -69,7 +63,8 @@ class RequestQueue(pulumi.ComponentResource):
         )
         for role, queue in (("queue", self.queue), ("dlq", self.dead_letter_queue)):
             aws.sqs.QueuePolicy(f"{name}-{role}-tls-only", queue_url=queue.url,
-                                policy=queue.arn.apply(deny_insecure_transport),
+                                policy=queue.arn.apply(lambda arn: json.dumps(
+                                    policies.document(policies.deny_insecure_transport("sqs:*", arn)))),
                                 opts=pulumi.ResourceOptions(parent=self))
         self.url = self.queue.url
         self.arn = self.queue.arn
