@@ -7,7 +7,7 @@ import pytest
 
 from tierstack.config import build_stack_config
 from tierstack.data import CacheTier, CacheTierArgs, ShardedDatabase, ShardedDatabaseArgs
-from tierstack.data.database import Placement
+from tierstack.data import Placement
 from tierstack.sharding import ShardMap
 
 from conftest import TIERS, cached_plan, children_of, install_mocks, record
@@ -23,8 +23,7 @@ def _settings(tier, **data):
 
 def _cache(tier="scale", protect=False, **cache):
     return CacheTier("cache", CacheTierArgs(
-        settings=_settings(tier, cache=cache).cache, region="us-east-1", vpc_id="vpc-1",
-        subnet_ids=PLACEMENT.subnet_ids, client_security_group_ids=["sg-cluster"], protect=protect))
+        settings=_settings(tier, cache=cache).cache, region="us-east-1", placement=PLACEMENT, protect=protect))
 
 
 def _database(tier="enterprise", protect=False, **database):

@@ -25,8 +25,9 @@ from tierstack.edge import naming
 from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
 from tierstack.data.cache import PORT as CACHE_PORT
 from tierstack.data.cache import CacheTier, CacheTierArgs
+from tierstack.data.placement import Placement
 from tierstack.data.database import (
-    Placement, ShardedDatabase, ShardedDatabaseArgs, ShardedDatabaseReplica, ShardedDatabaseReplicaArgs,
+    ShardedDatabase, ShardedDatabaseArgs, ShardedDatabaseReplica, ShardedDatabaseReplicaArgs,
 )
 from tierstack.observability.aws_alarms import (
     AuroraCluster, CacheGroup, CostBudgets, CostBudgetsArgs, EdgeAlarms, ManagedServiceAlarms, ManagedServiceAlarmsArgs,
@@ -126,8 +127,7 @@ class RegionalCell(pulumi.ComponentResource):
             availability_zones=self.network.availability_zones,
             client_security_group_ids=[self.cluster.security_group_id])
         self.cache = CacheTier(f"{name}-cache", CacheTierArgs(
-            settings=config.data.cache, region=region, vpc_id=self.network.vpc_id,
-            subnet_ids=self.network.data_subnet_ids, client_security_group_ids=[self.cluster.security_group_id],
+            settings=config.data.cache, region=region, placement=self.placement,
             log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
             protect=protect, tags=tags,
         ), opts=child)
@@ -150,7 +150,7 @@ class RegionalCell(pulumi.ComponentResource):
             oidc=self.cluster.oidc,
             provider=self.cluster.provider,
             load_balancer_cidrs=self.network.public_subnet_cidrs,
-            node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
+            node_pools=config.cluster.node_pools,
             allow_scale_to_zero=config.tier is Tier.PILOT,
             protect=protect,
             origin_hosts=edge_origin_hosts(config, region),
@@ -181,7 +181,7 @@ class RegionalCell(pulumi.ComponentResource):
         self.observability = Observability(f"{name}-obs", ObservabilityArgs(
             settings=settings, cluster_name=name, region=region, oidc=self.cluster.oidc,
             provider=self.cluster.provider, agents_namespace=config.services.namespace,
-            node_pools=[g.labels.get("tierstack.io/pool", n) for n, g in config.cluster.node_groups.items()],
+            node_pools=config.cluster.node_pools,
             watched=WatchedResources(
                 queue_names=[queue.queue.name], dead_letter_queue_names=[queue.dead_letter_queue.name],
                 cache_node_ids=cache_group.node_ids(),

@@ -18,7 +18,7 @@ from tierstack.config.errors import did_you_mean
 from tierstack.settings_base import LogRetentionDays, UrlPath
 from tierstack.settings_base import Settings as _Settings
 from tierstack.settings_base import fail as _fail
-from tierstack.config.tiers import Tier
+from tierstack.config.tiers import POOL_LABEL, Tier
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
 
@@ -172,6 +172,11 @@ class ClusterSettings(_Settings):
             if not _ROLE_ARN.match(arn):
                 raise _fail(f"'{arn}' is not an IAM role ARN.", "use arn:aws:iam::<12-digit account>:role/<name>.")
         return arns
+
+    @property
+    def node_pools(self) -> list[str]:
+        """The pool each node group serves: its pool label, else the group's name."""
+        return [group.labels.get(POOL_LABEL, name) for name, group in self.node_groups.items()]
 
     @field_validator("node_groups")
     @classmethod

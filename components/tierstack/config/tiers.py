@@ -21,6 +21,10 @@ from enum import Enum
 from typing import Any
 
 
+# The node label naming the pool a node group serves; workloads prefer pools through it.
+POOL_LABEL = "tierstack.io/pool"
+
+
 class Tier(str, Enum):
     PILOT = "pilot"
     GROWTH = "growth"
@@ -131,7 +135,7 @@ def _node_group(instance_types: list[str], min_size: int, max_size: int, disk: i
         "minSize": min_size,
         "maxSize": max_size,
         "diskSizeGiB": disk,
-        "labels": {"tierstack.io/pool": pool},
+        "labels": {POOL_LABEL: pool},
         "taints": [],
     }
 

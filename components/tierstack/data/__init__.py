@@ -2,5 +2,6 @@
 
 from tierstack.data.cache import CacheTier, CacheTierArgs
 from tierstack.data.database import ShardedDatabase, ShardedDatabaseArgs
+from tierstack.data.placement import Placement
 
-__all__ = ["CacheTier", "CacheTierArgs", "ShardedDatabase", "ShardedDatabaseArgs"]
+__all__ = ["CacheTier", "CacheTierArgs", "Placement", "ShardedDatabase", "ShardedDatabaseArgs"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import CacheSettings
+from tierstack.data.placement import Placement
 
 PORT = 6379
 # Bump to rotate: the write-only token is re-sent only when this version changes.
@@ -29,11 +30,7 @@ AUTH_TOKEN_VERSION = 1
 class CacheTierArgs:
     settings: CacheSettings
     region: str
-    vpc_id: pulumi.Input[str]
-    # Data subnets, one per AZ: no route to the internet.
-    subnet_ids: Sequence[pulumi.Input[str]]
-    # Who may connect: the EKS cluster security group (nodes and pods).
-    client_security_group_ids: Sequence[pulumi.Input[str]]
+    placement: Placement
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     log_retention_days: int = 30
     protect: bool = False
@@ -58,12 +55,12 @@ class CacheTier(pulumi.ComponentResource):
             alias=f"tierstack/{name}", protect=args.protect, tags=args.tags), opts=child)
         self.key_arn = key.arn
 
-        subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.subnet_ids),
+        subnets = aws.elasticache.SubnetGroup(f"{name}-subnets", subnet_ids=list(args.placement.subnet_ids),
                                               description=f"Data subnets of {name}", tags=dict(args.tags), opts=child)
         group = aws.ec2.SecurityGroup(
-            f"{name}-sg", vpc_id=args.vpc_id, description=f"{settings.engine} clients of {name}",
+            f"{name}-sg", vpc_id=args.placement.vpc_id, description=f"{settings.engine} clients of {name}",
             ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=PORT, to_port=PORT, security_groups=list(args.client_security_group_ids),
+                protocol="tcp", from_port=PORT, to_port=PORT, security_groups=list(args.placement.client_security_group_ids),
                 description="cluster nodes and pods")],
             egress=[], tags={**args.tags, "Name": f"{name}-sg"}, opts=child)
         self.security_group_id = group.id

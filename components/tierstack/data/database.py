@@ -26,6 +26,7 @@ from tierstack.aws import policies
 from tierstack.aws.context import aws_context
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import DatabaseSettings
+from tierstack.data.placement import Placement
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
@@ -33,16 +34,6 @@ MASTER_USERNAME = "tierstack_admin"
 PASSWORD_VERSION = 1  # bump to rotate a global shard's generated password
 SHARD_SET_TAG = "tierstack.io/shard-set"
 SHARD_TAG = "tierstack.io/shard"
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where a set of clusters lives: its VPC, data subnets, AZs and allowed clients."""
-
-    vpc_id: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    availability_zones: Sequence[pulumi.Input[str]]
-    client_security_group_ids: Sequence[pulumi.Input[str]]
 
 
 @dataclass(frozen=True)

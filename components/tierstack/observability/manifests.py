@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 from tierstack import charts
 from tierstack.observability.dashboards import DATASOURCE_UID
 from tierstack.observability.settings import ObservabilitySettings
+from tierstack.services import manifests as services_manifests
 from tierstack.services.manifests import MONITORING_NAMESPACE, PART_OF
 
 NAMESPACE = MONITORING_NAMESPACE  # the agents' NetworkPolicies admit scrapes from this namespace only
@@ -32,7 +33,6 @@ SLACK_WEBHOOK_FILE = "slack-webhook-url"
 PAGERDUTY_KEY_FILE = "pagerduty-routing-key"
 # The AWS CLI that fetches them: an exact tag, verified to exist, so no pod start pulls a new build.
 AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.36.46"
-POOL_LABEL = "tierstack.io/pool"
 # Monitoring prefers the system pool, then general capacity, like the controllers.
 PREFERRED_POOLS = ("system", "general")
 WARNING_RECEIVER, CRITICAL_RECEIVER, NULL_RECEIVER = "tierstack-warning", "tierstack-critical", "null"
@@ -52,12 +52,7 @@ def metadata(name: str, namespace: str, extra_labels: Optional[Mapping[str, str]
 def pool_affinity(node_pools: Sequence[str]) -> dict[str, Any]:
     """Soft placement on the preferred pools the cluster has ({} when it has none of them)."""
     pools = [p for p in PREFERRED_POOLS if p in node_pools]
-    if not pools:
-        return {}
-    return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-        {"weight": 100 - 10 * rank, "preference": {"matchExpressions": [
-            {"key": POOL_LABEL, "operator": "In", "values": [pool]}]}}
-        for rank, pool in enumerate(pools)]}}
+    return services_manifests.pool_affinity(pools) if pools else {}
 
 
 def _claim(gib: int) -> dict[str, Any]:

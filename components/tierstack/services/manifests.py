@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from tierstack.config.model import AutoscalingSettings, IngressSettings
+from tierstack.config.tiers import POOL_LABEL
 
 PART_OF = "tierstack"
 ZONE = "topology.kubernetes.io/zone"
@@ -64,6 +65,15 @@ def _probe(path: str, period: int, failures: int, initial_delay: int = 0) -> dic
     return probe
 
 
+def pool_affinity(ranked_pools: Sequence[str]) -> dict:
+    """Soft node affinity for the given pools, the first weighted highest."""
+    return {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 100 - 10 * rank, "preference": {"matchExpressions": [
+            {"key": POOL_LABEL, "operator": "In", "values": [pool]}]}}
+        for rank, pool in enumerate(ranked_pools)
+    ]}}
+
+
 def deployment_spec(workload: Workload) -> dict:
     container = {
         "name": workload.name,
@@ -113,11 +123,7 @@ def deployment_spec(workload: Workload) -> dict:
         "terminationGracePeriodSeconds": 30,
     }
     if workload.preferred_pools:
-        pod_spec["affinity"] = {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 100 - 10 * rank, "preference": {"matchExpressions": [
-                {"key": "tierstack.io/pool", "operator": "In", "values": [pool]}]}}
-            for rank, pool in enumerate(workload.preferred_pools)
-        ]}}
+        pod_spec["affinity"] = pool_affinity(workload.preferred_pools)
     spec: dict[str, Any] = {
         "selector": {"matchLabels": selector_labels(workload.name)},
         "revisionHistoryLimit": 5,
