@@ -81,29 +81,23 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(_SECRET_SIGNATURE) == _SECRET_VALUE
 
 
-def _reveal(value: Any) -> Any:
+def _reveal(value: Any) -> tuple[Any, bool]:
+    """The value with every secret envelope opened, and whether it held any secret."""
     if _is_secret(value):
-        return _reveal(value.get("value"))
+        return _reveal(value.get("value"))[0], True
     if isinstance(value, dict):
-        return {k: _reveal(v) for k, v in value.items()}
+        pairs = {k: _reveal(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(secret for _, secret in pairs.values())
     if isinstance(value, list):
-        return [_reveal(v) for v in value]
-    return value
-
-
-def _contains_secret(value: Any) -> bool:
-    if _is_secret(value):
-        return True
-    if isinstance(value, dict):
-        return any(_contains_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_secret(v) for v in value)
-    return False
+        pairs = [_reveal(v) for v in value]
+        return [v for v, _ in pairs], any(secret for _, secret in pairs)
+    return value, False
 
 
 def _unwrap_secrets(inputs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Plain inputs for checks, and which top-level inputs held a secret anywhere inside."""
-    return {k: _reveal(v) for k, v in inputs.items()}, sorted(k for k, v in inputs.items() if _contains_secret(v))
+    """Plain inputs for checks, and which top-level inputs held a secret anywhere inside (one walk)."""
+    revealed = {k: _reveal(v) for k, v in inputs.items()}
+    return {k: v for k, (v, _) in revealed.items()}, sorted(k for k, (_, secret) in revealed.items() if secret)
 
 
 class ProgramError(Exception):

@@ -23,7 +23,7 @@ PASSWORD_PROPERTY = {RDS_CLUSTER: "masterPassword", RDS_INSTANCE: "password"}
 SHARD_SETTINGS = {"engine": None, "engineVersion": None, "storageEncrypted": False,
                   "backupRetentionPeriod": 1, "deletionProtection": False}
 
-# Marks a value preview cannot know yet.
+
 def tag(resource, key: str):
     """A tag value; tag keys contain dots, so they cannot go through a ``get`` path."""
     try:
