@@ -86,9 +86,11 @@ class RegionalCell(pulumi.ComponentResource):
     services: AgentServices
     observability: Observability
     logs_key: KmsKey
+    cell_name: str
 
     def __init__(self, name: str, args: RegionalCellArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:platform:RegionalCell", name, None, opts)
+        self.cell_name = name
         config, region = args.config, args.region
         tags = {**platform_tags(config), "tierstack:region": region}
         protect = config.production
@@ -245,7 +247,7 @@ class AgentPlatform(pulumi.ComponentResource):
             target = config.regions[(index + 1) % len(config.regions)]
             source, destination = self.cells[region], self.cells[target]
             self.replicas[region] = ShardedDatabaseReplica(
-                f"{source._name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(
+                f"{source.cell_name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(
                     primary=source.database, settings=config.data.database, region=target,
                     placement=destination.placement, protect=config.production,
                     tags={**platform_tags(config), "tierstack:region": target, "tierstack:replica-of": region}),

@@ -105,6 +105,7 @@ class DatabaseShard(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseShardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:data:DatabaseShard", name, None, opts)
+        self.index = args.index
         settings, network = args.settings, args.network
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         identifier = name
@@ -225,9 +226,8 @@ class DatabaseShard(pulumi.ComponentResource):
 
     def map_entry(self, database: str) -> pulumi.Output[dict]:
         """This shard's line in the shard map."""
-        index = int(self._name.rsplit("-", 1)[-1])
         return pulumi.Output.all(self.cluster.endpoint, self.cluster.reader_endpoint, self.secret_arn).apply(
-            lambda v: {"shard": index, "writer": v[0], "reader": v[1], "port": PORT, "database": database,
+            lambda v: {"shard": self.index, "writer": v[0], "reader": v[1], "port": PORT, "database": database,
                        "secret_arn": v[2]})
 
 
