@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 # Standard AZ names per region. us-west-1 and ap-northeast-1 give new accounts fewer zones
 # than their letter range suggests (us-west-1: two; ap-northeast-1: no "b"), which is exactly
@@ -49,6 +50,16 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 MAX_NODES_PER_MANAGED_NODE_GROUP = 450
 MAX_MANAGED_NODE_GROUPS_PER_CLUSTER = 30
 
+# Tag limits shared by every taggable AWS resource, repeated in each service's guide. Source:
+# "Tag restrictions" (50 tags per resource; keys 1-128 and values 0-256 Unicode characters;
+# letters, numbers and spaces representable in UTF-8 plus _ . : / = + - @; the aws: prefix is
+# reserved): https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html and the same
+# list in the ECS API Reference's Tag type (consulted 2026-11-30).
+MAX_TAGS_PER_RESOURCE = 50
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+TAG_PUNCTUATION = "_.:/=+-@"
+
 _GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g[a-z]*$")
 _DIRECTION_CODES = {
     "north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
@@ -71,6 +82,11 @@ def known_regions() -> frozenset[str]:
     import botocore.session
 
     return frozenset(botocore.session.get_session().get_available_regions("ec2", "aws"))
+
+
+def tag_text_is_valid(text: str) -> bool:
+    """True when every character is a Unicode letter, number or space, or one of TAG_PUNCTUATION."""
+    return all(unicodedata.category(c)[0] in "LNZ" or c in TAG_PUNCTUATION for c in text)
 
 
 def availability_zones(region: str) -> tuple[str, ...]:

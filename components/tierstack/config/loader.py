@@ -2,8 +2,10 @@
 
 ``build_stack_config`` is pure: it takes plain values (as the Pulumi engine hands them over,
 or as a test writes them) and either returns a ``StackConfig`` or raises ``StackConfigError``
-listing every problem at once. ``load_from_pulumi`` is the only function here that touches
-Pulumi, and only to read the config the engine passed in.
+listing every problem at once. With ``deployment=True`` it also checks what the account and the
+deploy runner must allow (service quotas, API reachability); the program always asks for that.
+``load_from_pulumi`` is the only function here that touches Pulumi, and only to read the config
+the engine passed in.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from tierstack.config.tiers import PRESETS, Tier, preset
 
 NAMESPACE = "tierstack"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "tier", "environment", "production", "complianceProfile", "regions", "tags", "overrides",
+    "tier", "environment", "production", "complianceProfile", "regions", "tags", "quotas", "overrides",
 )
+# Top-level settings no preset carries: whether set or defaulted, the place to change them is
+# tierstack:<key> itself, so errors name that key.
+_OWN_TOP_LEVEL = frozenset({"quotas"})
 PRESET_SECTIONS: tuple[str, ...] = tuple(PRESETS[Tier.PILOT])
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 DEFAULT_HOME_REGION = "us-east-1"
@@ -35,11 +40,13 @@ def build_stack_config(
     stack: str,
     home_region: Optional[str] = None,
     tier_override: Optional[str] = None,
+    deployment: bool = False,
 ) -> StackConfig:
     """Validate one stack's config (keys without the ``tierstack:`` prefix).
 
     ``tier_override`` replaces the stack's tier, which is how ``tierstack plan --tier`` plans
-    any stack file at any tier.
+    any stack file at any tier. ``deployment`` adds the checks that depend on the account and
+    the deploy runner rather than on the stack's shape (``rules.DEPLOYMENT_RULES``).
     """
     raw = dict(raw)
     if tier_override is not None:
@@ -74,6 +81,7 @@ def build_stack_config(
     document["production"] = raw.get("production", str(document["environment"]) in PRODUCTION_ENVIRONMENTS)
     document["tags"] = raw.get("tags", {})
     document["complianceProfile"] = raw.get("complianceProfile", "standard")
+    document["quotas"] = {} if raw.get("quotas") is None else raw["quotas"]
     document["regions"] = raw["regions"] if "regions" in raw else _default_regions(document, home_region)
     explicit = {k for k in TOP_LEVEL_KEYS if k in raw and k != "overrides"}
 
@@ -82,7 +90,7 @@ def build_stack_config(
     except ValidationError as error:
         raise StackConfigError(stack, _translate(error, document, overrides, explicit, tier)) from None
 
-    findings = rules.check(config)
+    findings = rules.check(config, deployment=deployment)
     if findings:
         raise StackConfigError(stack, [
             ConfigIssue(_user_path(path, overrides, explicit, tier), value, problem, fix)
@@ -117,7 +125,7 @@ def _default_regions(document: Mapping[str, Any], home_region: Optional[str]) ->
 
 def _user_path(path: tuple[Any, ...], overrides: Mapping[str, Any], explicit: set[str], tier: Tier) -> str:
     dotted = _dotted(path)
-    if path and path[0] in explicit:
+    if path and (path[0] in explicit or path[0] in _OWN_TOP_LEVEL):
         return f"{NAMESPACE}:{dotted}"
     derived = {
         "regions": f"derived from the {tier.value} tier's regionCount",
@@ -257,4 +265,5 @@ def load_from_pulumi() -> StackConfig:
 
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     home_region = values.get("aws:region")
-    return build_stack_config(raw_from_engine_config(values), stack=pulumi.get_stack(), home_region=home_region)
+    return build_stack_config(raw_from_engine_config(values), stack=pulumi.get_stack(), home_region=home_region,
+                              deployment=True)

@@ -11,16 +11,34 @@ import ipaddress
 import re
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from tierstack.catalog import aws as catalog
+from tierstack.catalog import data_services
+from tierstack.catalog.quotas import SERVICE_QUOTAS
 from tierstack.config.errors import did_you_mean
 from tierstack.settings_base import LogRetentionDays, UrlPath
 from tierstack.settings_base import Settings as _Settings
 from tierstack.settings_base import fail as _fail
-from tierstack.config.tiers import POOL_LABEL, Tier
+from tierstack.config.tiers import DEMO_IMAGE, POOL_LABEL, Tier
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
+
+# The presets' stand-in image (DEMO_IMAGE, shared with tiers.py so the two cannot drift): any tag
+# of this repository means a team has not set its own image yet.
+DEMO_IMAGE_REPOSITORY = DEMO_IMAGE.split(":", 1)[0]
+
+# Tags tierstack writes on top of the stack's own: Environment, ManagedBy, tierstack:tier,
+# tierstack:region and Name on every resource, and up to four more a component adds (a subnet:
+# kubernetes.io/role/elb, kubernetes.io/cluster/<name>, tierstack.io/subnet-tier; a shard:
+# tierstack.io/shard-set, tierstack.io/shard, tierstack.io/db-role; a node group:
+# tierstack.io/node-group...). Ten leaves a spare so a new component tag does not push a stack
+# that validated today over AWS's per-resource limit tomorrow.
+RESERVED_TAG_BUDGET = 10
+MAX_USER_TAGS = catalog.MAX_TAGS_PER_RESOURCE - RESERVED_TAG_BUDGET
+# Keys tierstack sets itself: a user tag with one of these would be silently overwritten.
+TIERSTACK_TAG_KEYS = frozenset({"Environment", "ManagedBy", "Name"})
+TIERSTACK_TAG_PREFIXES: tuple[str, ...] = ("tierstack:", "tierstack.io/", "kubernetes.io/")
 
 SERVICE_NAMES: tuple[str, ...] = ("auth", "conversation", "model", "memory", "monitoring")
 # Who may open connections to a service: another service, the queue worker, or the public
@@ -38,7 +56,10 @@ AddonName = Literal["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"
 
 _CPU = re.compile(r"^(?:[1-9]\d*m|\d+(?:\.\d{1,3})?)$")
 _MEMORY = re.compile(r"^[1-9]\d*(?:Mi|Gi)$")
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+# RDS and ElastiCache identifiers (which embed the environment) refuse a trailing hyphen and
+# two hyphens in a row.
+_ENVIRONMENT = re.compile(r"^(?=.{2,15}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_DATABASE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -47,6 +68,17 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _version_text(value: object, example: str) -> object:
+    """Reject a version YAML parsed as a number: unquoted 1.30 arrives as 1.3, 16.10 as 16.1."""
+    if isinstance(value, float):
+        raise _fail(
+            f"the version was written as the number {value!r}, not a string; YAML drops trailing zeros "
+            f"from unquoted numbers (1.30 becomes 1.3), so the version tierstack sees may not be the one you wrote.",
+            f"quote the version in the stack file, e.g. \"{example}\".",
+        )
+    return value
 
 
 def _cpu(value: str) -> str:
@@ -131,6 +163,10 @@ class NodeGroupSettings(_Settings):
     disk_size_gib: int = Field(50, ge=20, le=16384, alias="diskSizeGiB")
     labels: dict[str, str] = Field(default_factory=dict)
     taints: list[Taint] = Field(default_factory=list)
+    # One node group per AZ instead of one spanning them all (sizes split evenly, rounded up). Pods
+    # on zonal EBS volumes (Prometheus, Alertmanager, Jaeger) can then always get a node in their
+    # volume's AZ: the Cluster Autoscaler cannot choose the AZ a multi-AZ group scales into.
+    zonal: bool = False
 
     @field_validator("labels")
     @classmethod
@@ -139,6 +175,13 @@ class NodeGroupSettings(_Settings):
             if not _LABEL_KEY.match(key):
                 raise _fail(f"'{key}' is not a valid Kubernetes label key.", "use an optional DNS prefix and a name of letters, digits, '-', '_' or '.'.")
         return labels
+
+
+def _quote_version_fix(typed: str) -> str:
+    if typed in SUPPORTED_KUBERNETES_VERSIONS:
+        return f"quote it: kubernetesVersion: \"{typed}\"."
+    return (f"quote it (kubernetesVersion: \"{typed}\" keeps the zero) and pick a version tierstack supports: "
+            f"{', '.join(SUPPORTED_KUBERNETES_VERSIONS)}, e.g. \"{SUPPORTED_KUBERNETES_VERSIONS[-2]}\".")
 
 
 class ClusterSettings(_Settings):
@@ -157,7 +200,19 @@ class ClusterSettings(_Settings):
     @field_validator("kubernetes_version", mode="before")
     @classmethod
     def _supported_version(cls, version: object) -> str:
+        if isinstance(version, float):
+            raise _fail(
+                f"kubernetesVersion was written as the number {version!r}; YAML reads an unquoted 1.30 as 1.3, "
+                "so a number cannot say which Kubernetes minor you meant.",
+                _quote_version_fix(f"{version:.2f}"),
+            )
         text = str(version)
+        if re.fullmatch(r"\d+\.\d", text) and text not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise _fail(
+                f"EKS version '{text}' looks like {text}0 with its trailing zero dropped: YAML reads an unquoted "
+                f"{text}0 as the number {text}.",
+                _quote_version_fix(f"{text}0"),
+            )
         if text not in SUPPORTED_KUBERNETES_VERSIONS:
             raise _fail(
                 f"EKS version '{text}' is not one tierstack supports{did_you_mean(text, SUPPORTED_KUBERNETES_VERSIONS)}.",
@@ -172,6 +227,11 @@ class ClusterSettings(_Settings):
             if not _ROLE_ARN.match(arn):
                 raise _fail(f"'{arn}' is not an IAM role ARN.", "use arn:aws:iam::<12-digit account>:role/<name>.")
         return arns
+
+    @property
+    def zonal_capacity(self) -> bool:
+        """Whether some node group is split per AZ, where stateful pods are then confined."""
+        return any(group.zonal for group in self.node_groups.values())
 
     @property
     def node_pools(self) -> list[str]:
@@ -202,7 +262,7 @@ class AutoscalingSettings(_Settings):
 class _ContainerSettings(_Settings):
     """What every workload's container takes: image, command line, port, health path, env."""
 
-    image: PinnedImage = "hashicorp/http-echo:1.0.0"
+    image: PinnedImage = DEMO_IMAGE
     args: list[str] = Field(default_factory=list)
     # Unprivileged containers cannot bind below 1024.
     port: int = Field(8080, ge=1024, le=65535)
@@ -292,8 +352,8 @@ class ServicesSettings(_Settings):
 
 
 CacheEngine = Literal["valkey", "redis"]
-# Parameter-group family per engine major version; ElastiCache rejects a mismatched family.
-CACHE_FAMILIES = {("valkey", "7"): "valkey7", ("valkey", "8"): "valkey8", ("redis", "7"): "redis7"}
+# Parameter-group family per engine and version; ElastiCache rejects a mismatched family.
+CACHE_FAMILIES = data_services.ELASTICACHE_ENGINE_VERSIONS
 
 
 class CacheSettings(_Settings):
@@ -303,18 +363,31 @@ class CacheSettings(_Settings):
     # Cluster mode shards the keyspace; off, one primary holds every key.
     cluster_mode: bool = False
     shards: int = Field(1, ge=1, le=500)
-    replicas_per_shard: int = Field(1, ge=0, le=5)
+    replicas_per_shard: int = Field(1, ge=0)
     snapshot_retention_days: int = Field(1, ge=0, le=35)
     # The seed's Redis TTL, handed to the services as their default expiry.
     default_ttl_seconds: int = Field(3600, ge=1, le=2_592_000)
     # Where semantic (vector) matches live: Valkey's vector search, pgvector on the shards, or neither.
     semantic_cache: Literal["none", "valkey-search", "pgvector"] = "none"
 
+    @field_validator("engine_version", mode="before")
+    @classmethod
+    def _quoted_version(cls, version: object) -> object:
+        return _version_text(version, "8.2")
+
     @field_validator("engine_version")
     @classmethod
-    def _major_minor(cls, version: str) -> str:
-        if not re.match(r"^\d+\.\d+$", version):
-            raise _fail(f"'{version}' is not a major.minor engine version.", "write it as a quoted string such as '8.2'.")
+    def _offered_version(cls, version: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine")
+        if engine is None:  # the engine itself is invalid and reported on its own
+            return version
+        offered = data_services.cache_engine_versions(engine)
+        if version not in offered:
+            raise _fail(
+                f"'{version}' is not a {engine} version tierstack can deploy on ElastiCache{did_you_mean(version, offered)}.",
+                f"use one of {', '.join(offered)} (quoted, e.g. \"{offered[-1]}\"), or add the version and its "
+                "parameter-group family to tierstack.catalog.data_services.ELASTICACHE_ENGINE_VERSIONS.",
+            )
         return version
 
     @property
@@ -324,14 +397,34 @@ class CacheSettings(_Settings):
 
     @field_validator("node_type")
     @classmethod
-    def _cache_node(cls, node_type: str) -> str:
-        if not re.match(r"^cache\.[a-z0-9]+\.[a-z0-9]+$", node_type):
-            raise _fail(f"'{node_type}' is not an ElastiCache node type.", "use a type such as 'cache.r7g.large'.")
+    def _cache_node(cls, node_type: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine") or "valkey"
+        offered = data_services.ELASTICACHE_NODE_TYPES[engine]
+        if node_type not in offered:
+            other = "valkey" if engine == "redis" else "redis"
+            only_other = node_type in data_services.ELASTICACHE_NODE_TYPES[other]
+            raise _fail(
+                f"'{node_type}' is not an ElastiCache node type for {engine}"
+                + (f" (it is offered for {other} only)" if only_other else did_you_mean(node_type, offered)) + ".",
+                "use a current-generation type such as 'cache.r7g.large' or 'cache.t4g.medium' (see the ElastiCache "
+                "supported node types), or add it to tierstack.catalog.data_services if AWS has added it.",
+            )
         return node_type
+
+    @field_validator("replicas_per_shard")
+    @classmethod
+    def _replicas_fit_a_shard(cls, replicas: int) -> int:
+        limit = data_services.ELASTICACHE_MAX_REPLICAS_PER_SHARD
+        if replicas > limit:
+            raise _fail(
+                f"an ElastiCache shard holds one primary and at most {limit} replicas, not {replicas}.",
+                f"use at most {limit} replicasPerShard; for more read capacity add shards (clusterMode: true).",
+            )
+        return replicas
 
     @property
     def family(self) -> Optional[str]:
-        return CACHE_FAMILIES.get((self.engine, self.engine_version.split(".")[0]))
+        return data_services.cache_parameter_family(self.engine, self.engine_version)
 
 
 class ReaderAutoscalingSettings(_Settings):
@@ -340,7 +433,7 @@ class ReaderAutoscalingSettings(_Settings):
 
 
 class DatabaseSettings(_Settings):
-    engine_version: str = "16.6"
+    engine_version: str = "16.13"
     instance_class: str = "db.r7g.large"
     shards: int = Field(1, ge=1, le=64)
     # Aurora allows 15 readers per cluster.
@@ -355,17 +448,62 @@ class DatabaseSettings(_Settings):
     @field_validator("instance_class")
     @classmethod
     def _db_class(cls, instance_class: str) -> str:
-        if not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", instance_class):
-            raise _fail(f"'{instance_class}' is not an RDS instance class.", "use a class such as 'db.r7g.large'.")
+        offered = data_services.AURORA_POSTGRES_INSTANCE_CLASSES
+        if instance_class not in offered:
+            raise _fail(
+                f"'{instance_class}' is not an Aurora PostgreSQL DB instance class{did_you_mean(instance_class, offered)}.",
+                "use a class such as 'db.r7g.large', 'db.t4g.medium' or 'db.serverless', or add it to "
+                "tierstack.catalog.data_services.AURORA_POSTGRES_INSTANCE_CLASSES if AWS has added it.",
+            )
         return instance_class
+
+    @field_validator("engine_version", mode="before")
+    @classmethod
+    def _quoted_version(cls, version: object) -> object:
+        return _version_text(version, "16.13")
 
     @field_validator("engine_version")
     @classmethod
     def _pg_version(cls, version: str) -> str:
-        if not re.match(r"^1[4-7]\.\d+$", version):
-            raise _fail(f"'{version}' is not an Aurora PostgreSQL major.minor version tierstack supports.",
-                        "use a 14.x to 17.x version, e.g. '16.6'.")
-        return version
+        if version in data_services.ALL_AURORA_POSTGRES_VERSIONS:
+            return version
+        major = version.split(".", 1)[0]
+        same_major = data_services.AURORA_POSTGRES_VERSIONS.get(major)
+        offered = same_major or data_services.ALL_AURORA_POSTGRES_VERSIONS
+        scope = f"Aurora PostgreSQL {major} offers {', '.join(same_major)}" if same_major else (
+            f"tierstack supports Aurora PostgreSQL {', '.join(data_services.AURORA_POSTGRES_VERSIONS)}")
+        raise _fail(
+            f"'{version}' is not an Aurora PostgreSQL version AWS offers"
+            f"{did_you_mean(version, same_major) if same_major else ''}.",
+            f"{scope}; use one of those, quoted (e.g. \"{offered[-1]}\"), or add a newer minor to "
+            "tierstack.catalog.data_services.AURORA_POSTGRES_VERSIONS.",
+        )
+
+    @field_validator("database_name")
+    @classmethod
+    def _aurora_database_name(cls, name: str) -> str:
+        limit = data_services.AURORA_DATABASE_NAME_MAX
+        suggestion = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "agents"
+        if not suggestion[0].isalpha():
+            suggestion = f"db_{suggestion}"
+        suggestion = suggestion[:limit]
+        if "-" in name:
+            raise _fail(f"'{name}' has a hyphen, which Aurora PostgreSQL does not allow in a database name.",
+                        f"use letters, digits and underscores, e.g. '{suggestion}'.")
+        if not 1 <= len(name) <= limit or not _DATABASE_NAME.match(name):
+            raise _fail(
+                f"'{name}' is not an Aurora PostgreSQL database name: 1 to {limit} letters, digits or underscores, "
+                "starting with a letter.",
+                f"use a name like '{suggestion}'.",
+            )
+        lowered = name.lower()
+        if lowered in data_services.POSTGRES_EXISTING_DATABASES:
+            raise _fail(f"'{name}' is a database every Aurora PostgreSQL cluster already has.",
+                        "pick a name of your own, such as 'agents'.")
+        if lowered in data_services.POSTGRES_RESERVED_WORDS:
+            raise _fail(f"'{name}' is a PostgreSQL reserved word, which Aurora refuses as a database name.",
+                        f"pick another name, such as '{name}_db' or 'agents'.")
+        return name
 
     @property
     def family(self) -> str:
@@ -375,6 +513,42 @@ class DatabaseSettings(_Settings):
 class DataSettings(_Settings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+
+def _quota(key: str) -> int:
+    return SERVICE_QUOTAS[key].default
+
+
+class QuotaSettings(_Settings):
+    """The account's per-region service quotas, which the stack's demand must fit.
+
+    Defaults are what a new AWS account gets. Set the values Service Quotas shows for your
+    account (less what other stacks in the same account and region already use).
+    """
+
+    # RDS "DB instances", L-7B6409FD, default 40 (AWS General Reference, Amazon RDS quotas).
+    rds_db_instances: int = Field(_quota("rdsDbInstances"), ge=0)
+    # RDS "DB clusters", L-952B80B8, default 40 (AWS General Reference, Amazon RDS quotas).
+    rds_db_clusters: int = Field(_quota("rdsDbClusters"), ge=0)
+    # ElastiCache "Nodes per Region", L-DFE45DF3, default 300 (AWS General Reference, ElastiCache
+    # quotas; older copies of that page say 100, so check the account's value).
+    elasticache_nodes: int = Field(_quota("elasticacheNodes"), ge=0)
+    # ElastiCache "Nodes per cluster (cluster mode enabled)", L-AF354865, default 90, raisable to
+    # 500 (ElastiCache User Guide, "Working with shards").
+    elasticache_nodes_per_cluster: int = Field(_quota("elasticacheNodesPerCluster"), ge=0)
+    # Amazon VPC "VPCs per Region", L-F678F1CE, default 5 (AWS General Reference, Amazon VPC quotas).
+    vpcs: int = Field(_quota("vpcs"), ge=0)
+    # Amazon EC2 "EC2-VPC Elastic IPs", L-0263D0A3, default 5 (AWS General Reference, Amazon EC2 quotas).
+    elastic_ips: int = Field(_quota("elasticIps"), ge=0)
+    # Amazon VPC "NAT gateways per Availability Zone", L-FE5A380F, default 5 (Amazon VPC quotas).
+    nat_gateways_per_az: int = Field(_quota("natGatewaysPerAz"), ge=0)
+    # Amazon EKS "Clusters", L-1194D53C, default 100 (AWS General Reference, Amazon EKS quotas).
+    eks_clusters: int = Field(_quota("eksClusters"), ge=0)
+
+    def value(self, key: str) -> int:
+        """The configured quota for a camelCase key of SERVICE_QUOTAS."""
+        name = next(n for n, f in type(self).model_fields.items() if (f.alias or n) == key)
+        return getattr(self, name)
 
 
 from tierstack.edge.settings import EdgeSettings  # noqa: E402
@@ -398,14 +572,23 @@ class StackConfig(_Settings):
     # The global edge (CloudFront, WAF, Route 53) is built when edge.zoneName names a zone.
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    # What the account lets each region hold; checked against the stack's demand before deploying.
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     @field_validator("environment")
     @classmethod
     def _environment_name(cls, name: str) -> str:
         if not _ENVIRONMENT.match(name):
+            if name.endswith("-") or "--" in name:
+                why = "RDS and ElastiCache identifiers, which embed it, cannot end with a hyphen or contain two in a row"
+                suggestion = re.sub(r"-+", "-", name).strip("-")
+                example = f" (e.g. '{suggestion}')" if _ENVIRONMENT.match(suggestion) else ""
+                raise _fail(f"'{name}' cannot be used in resource names: {why}.",
+                            f"use single hyphens between letters or digits{example}.")
             raise _fail(
                 f"'{name}' cannot be used in resource names.",
-                "use 2-15 lowercase letters, digits or '-', starting with a letter (e.g. 'dev', 'prod-eu').",
+                "use 2-15 lowercase letters, digits or single hyphens, starting with a letter and not ending with "
+                "a hyphen (e.g. 'dev', 'prod-eu').",
             )
         return name
 
@@ -430,11 +613,34 @@ class StackConfig(_Settings):
     @field_validator("tags")
     @classmethod
     def _aws_tag_rules(cls, tags: dict[str, str]) -> dict[str, str]:
+        if len(tags) > MAX_USER_TAGS:
+            raise _fail(
+                f"{len(tags)} tags leave no room for tierstack's own: AWS allows {catalog.MAX_TAGS_PER_RESOURCE} per "
+                f"resource and tierstack reserves {RESERVED_TAG_BUDGET} (Environment, ManagedBy, Name, tierstack:*, ...).",
+                f"keep tierstack:tags to {MAX_USER_TAGS} or fewer, e.g. by folding related tags into one value.",
+            )
         for key, value in tags.items():
             if key.lower().startswith("aws:"):
                 raise _fail(f"tag key '{key}' uses the reserved 'aws:' prefix.", "choose a key without the 'aws:' prefix.")
-            if not 1 <= len(key) <= 128 or len(value) > 256:
-                raise _fail(f"tag '{key}' is too long for AWS.", "keep keys within 128 characters and values within 256.")
+            if key in TIERSTACK_TAG_KEYS or key.startswith(TIERSTACK_TAG_PREFIXES):
+                raise _fail(
+                    f"tag key '{key}' is one tierstack sets itself, so your value would be silently overwritten.",
+                    f"rename it under a prefix of your own (e.g. 'acme:{key.split(':')[-1].split('/')[-1]}'); "
+                    f"tierstack owns {', '.join(sorted(TIERSTACK_TAG_KEYS))} and the "
+                    f"{', '.join(TIERSTACK_TAG_PREFIXES)} prefixes.",
+                )
+            if not 1 <= len(key) <= catalog.MAX_TAG_KEY_LENGTH or len(value) > catalog.MAX_TAG_VALUE_LENGTH:
+                raise _fail(f"tag '{key}' is too long for AWS.",
+                            f"keep keys within {catalog.MAX_TAG_KEY_LENGTH} characters and values within "
+                            f"{catalog.MAX_TAG_VALUE_LENGTH}.")
+            for part, text in (("key", key), ("value", value)):
+                if not catalog.tag_text_is_valid(text):
+                    bad = "".join(sorted({c for c in text if not catalog.tag_text_is_valid(c)}))
+                    raise _fail(
+                        f"tag {part} {text!r}{'' if part == 'key' else f' (tag {key!r})'} contains {bad!r}, "
+                        "which AWS does not accept in tags.",
+                        f"use letters, digits, spaces and {' '.join(catalog.TAG_PUNCTUATION)} only.",
+                    )
         return tags
 
     @property

@@ -3,6 +3,11 @@
 Each rule reads a validated ``StackConfig`` and yields ``(path, value, problem, fix)`` where
 ``path`` is a tuple into the merged document; the loader turns paths into the key the user
 wrote (``tierstack:overrides...`` or the preset it came from).
+
+``RULES`` judge the stack's shape, so every tier preset passes them on its own. ``DEPLOYMENT_RULES``
+judge whether this account and this deploy runner can build it (service quotas, reaching each
+cluster's API); they run when a stack is loaded to be deployed or planned, not when a preset is
+merely rendered.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from tierstack.catalog import aws as catalog
-from tierstack.config.model import StackConfig
+from tierstack.catalog import data_services, quotas
+from tierstack.config.model import DEMO_IMAGE_REPOSITORY, StackConfig
 from tierstack.config.tiers import Tier
 
 Finding = tuple[tuple[Any, ...], Any, str, str]
@@ -143,10 +149,6 @@ def ingress_routes(config: StackConfig) -> Iterator[Finding]:
 def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
     cache, database = config.data.cache, config.data.database
     base = ("data", "cache")
-    if cache.family is None:
-        yield (base + ("engineVersion",), cache.engine_version,
-               f"ElastiCache has no parameter-group family for {cache.engine} {cache.engine_version}.",
-               "use valkey 7.x or 8.x, or redis 7.x.")
     if cache.semantic_cache == "valkey-search" and (cache.engine != "valkey" or cache.version < (8, 2)):
         yield (base + ("semanticCache",), cache.semantic_cache,
                "vector search on ElastiCache needs Valkey 8.2 or later.",
@@ -172,16 +174,46 @@ def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
                "list a second region in tierstack:regions, or set globalDatabase to false.")
 
 
+def cache_node_totals(config: StackConfig) -> Iterator[Finding]:
+    cache = config.data.cache
+    limit = data_services.ELASTICACHE_MAX_NODES_PER_REPLICATION_GROUP
+    total = cache.shards * (1 + cache.replicas_per_shard)
+    if cache.cluster_mode and total > limit:
+        most_shards = limit // (1 + cache.replicas_per_shard)
+        yield (("data", "cache", "shards"), cache.shards,
+               f"{cache.shards} shards x (1 primary + {cache.replicas_per_shard} replicas) = {total} nodes; an "
+               f"ElastiCache replication group holds at most {limit}, a ceiling no quota increase lifts.",
+               f"use at most {most_shards} shards with {cache.replicas_per_shard} replicas each "
+               f"(shards x (1 + replicasPerShard) <= {limit}), or split the cache.")
+
+
+def _is_demo_image(image: str) -> bool:
+    repository = image.split("@", 1)[0].rsplit(":", 1)[0]
+    return repository in (DEMO_IMAGE_REPOSITORY, f"docker.io/{DEMO_IMAGE_REPOSITORY}")
+
+
+def production_runs_real_images(config: StackConfig) -> Iterator[Finding]:
+    if not config.production:
+        return
+    workloads = [*config.services.items(), ("worker", config.services.worker)]
+    for name, workload in workloads:
+        if _is_demo_image(workload.image):
+            why = ("which exports no metrics: every scrape target is down and the HPAs, which need "
+                   "http_requests_per_second, never scale in" if name != "worker" else
+                   "which exports no metrics and never reads the request queue: its scrape target is down and "
+                   "queued requests are never processed")
+            yield (("services", name, "image"), workload.image,
+                   f"a production stack runs {name} on the demo image, {why}.",
+                   f"set tierstack:overrides.services.{name}.image to a pinned image of your {name} service, "
+                   f"e.g. 'ghcr.io/acme/agent-{name}:1.4.2'.")
+
+
 def edge_fits_the_regions(config: StackConfig) -> Iterator[Finding]:
     edge = config.edge
     strangers = sorted(set(edge.geolocation_continents) - set(config.regions))
     if strangers:
         yield (("edge", "geolocationContinents"), strangers, f"{', '.join(strangers)} are not regions of this stack.",
                f"map only the stack's regions ({', '.join(config.regions)}).")
-    if edge.zone_name and len(config.regions) > 8:
-        yield (("edge", "zoneName"), edge.zone_name,
-               f"{len(config.regions)} regions need more certificate names than ACM's default of 10.",
-               "serve at most 8 regions from one edge.")
     if edge.zone_name and config.services.ingress.host:
         yield (("services", "ingress", "host"), config.services.ingress.host,
                "with the global edge, callers reach the API through CloudFront; each load balancer serves the "
@@ -212,6 +244,33 @@ def region_count_matches(config: StackConfig) -> Iterator[Finding]:
         )
 
 
+def quotas_fit_the_demand(config: StackConfig) -> Iterator[Finding]:
+    demand = quotas.regional_demand(config)
+    for key, quota in quotas.SERVICE_QUOTAS.items():
+        configured = config.quotas.value(key)
+        # One setting covers every region, so it has to fit the hungriest one.
+        needed_anywhere = max(need[key] for need in demand.values())
+        for region, need in demand.items():
+            if need[key] <= configured:
+                continue
+            yield (("quotas", key), configured,
+                   f"{region} needs {need[key]} {quota.unit} ({quotas.demand_reason(config, key)}) but the account's "
+                   f"{quota.name} quota ({quota.code}) is {configured}.",
+                   f"request an increase of {quota.name} ({quota.code}) in {region} to at least {need[key]} in "
+                   f"Service Quotas, then set tierstack:quotas.{key}: {needed_anywhere}.")
+
+
+def private_endpoints_reachable(config: StackConfig) -> Iterator[Finding]:
+    if len(config.regions) > 1 and not config.cluster.endpoint_public_access:
+        yield (("cluster", "endpointPublicAccess"), False,
+               f"the {len(config.regions)} regional clusters ({', '.join(config.regions)}) have private-only API "
+               "endpoints and their VPCs are not peered, so no single deploy runner can reach them all to install "
+               "the add-ons and services.",
+               "open the endpoint to the deploy runners' CIDRs (cluster.endpointPublicAccess: true and "
+               "cluster.publicAccessCidrs: [runner CIDRs]), or split the stack into one stack per region, each "
+               "deployed from a runner inside that region's VPC.")
+
+
 RULES: tuple[Rule, ...] = (
     azs_available_in_every_region,
     shared_nat_only_for_pilot,
@@ -221,15 +280,22 @@ RULES: tuple[Rule, ...] = (
     worker_scaling,
     ingress_routes,
     data_tier_shape,
+    cache_node_totals,
+    production_runs_real_images,
     edge_fits_the_regions,
     region_cidrs_stay_private,
     region_count_matches,
 )
 
+DEPLOYMENT_RULES: tuple[Rule, ...] = (
+    quotas_fit_the_demand,
+    private_endpoints_reachable,
+)
 
-def check(config: StackConfig) -> list[Finding]:
+
+def check(config: StackConfig, *, deployment: bool = False) -> list[Finding]:
     findings: list[Finding] = []
-    for rule in RULES:
+    for rule in RULES + (DEPLOYMENT_RULES if deployment else ()):
         findings.extend(rule(config))
     return findings
 

@@ -23,6 +23,8 @@ from typing import Any
 
 # The node label naming the pool a node group serves; workloads prefer pools through it.
 POOL_LABEL = "tierstack.io/pool"
+# Set on the nodes of zonal node groups, where pods with zonal volumes are confined.
+ZONAL_LABEL = "tierstack.io/zonal"
 
 
 class Tier(str, Enum):
@@ -127,8 +129,10 @@ def _services(services: dict[str, Any], worker: dict[str, Any]) -> dict[str, Any
                                                      "messageRetentionSeconds": 345_600}}
 
 
-def _node_group(instance_types: list[str], min_size: int, max_size: int, disk: int, pool: str) -> dict[str, Any]:
+def _node_group(instance_types: list[str], min_size: int, max_size: int, disk: int, pool: str,
+                zonal: bool = False) -> dict[str, Any]:
     return {
+        "zonal": zonal,
         "instanceTypes": instance_types,
         "capacityType": "ON_DEMAND",
         "amiType": "AL2023_x86_64_STANDARD",
@@ -173,7 +177,9 @@ def _data(cache_node: str, cache_shards: int, cache_replicas: int, snapshots: in
             "snapshotRetentionDays": snapshots, "defaultTtlSeconds": 3600, "semanticCache": "none",
         },
         "database": {
-            "engineVersion": "16.6", "instanceClass": db_class, "shards": db_shards, "readersPerShard": readers,
+            # A minor in AWS's standard support (16.6 left it in May 2026 and can no longer be
+            # created); it is only the creation version, minors then follow AWS's upgrades.
+            "engineVersion": "16.13", "instanceClass": db_class, "shards": db_shards, "readersPerShard": readers,
             "readerAutoscaling": {"maxReaders": max_readers, "targetCpuPercent": 70},
             "backupRetentionDays": backups, "performanceInsightsRetentionDays": 7,
             "globalDatabase": dr, "databaseName": "agents",
@@ -230,7 +236,8 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "observability": OBSERVABILITY["pilot"],
         "network": _network(2, "single", 30, []),
         "cluster": _cluster(["api", "audit", "authenticator"], 30, {
-            "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general"),
+            # Zonal (a group per AZ): monitoring's volumes can always get a node in their AZ.
+            "general": _node_group(["m6i.xlarge"], 2, 4, 50, "general", zonal=True),
         }),
         "services": _services({
             "auth": _service("auth", 2, "250m", "512Mi", 2, 4),
@@ -249,7 +256,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "observability": OBSERVABILITY["growth"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
-            "system": _node_group(["m6i.large"], 2, 4, 50, "system"),
+            "system": _node_group(["m6i.large"], 2, 4, 50, "system", zonal=True),
             "workers": _node_group(["m6i.xlarge"], 3, 12, 100, "workers"),
         }),
         "services": _services({
@@ -269,7 +276,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "observability": OBSERVABILITY["scale"],
         "network": _network(3, "perAz", 90, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 90, {
-            "system": _node_group(["m6i.large"], 3, 6, 50, "system"),
+            "system": _node_group(["m6i.large"], 3, 6, 50, "system", zonal=True),
             "workers": _node_group(["m6i.2xlarge"], 3, 30, 100, "workers"),
         }),
         "services": _services({
@@ -288,7 +295,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "observability": OBSERVABILITY["enterprise"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
-            "system": _node_group(["m6i.xlarge"], 3, 6, 50, "system"),
+            "system": _node_group(["m6i.xlarge"], 3, 6, 50, "system", zonal=True),
             "workers": _node_group(["m6i.4xlarge"], 6, 120, 100, "workers"),
             "memory": _node_group(["r6i.2xlarge"], 3, 30, 100, "memory"),
         }),
@@ -310,7 +317,7 @@ PRESETS: dict[Tier, dict[str, Any]] = {
         "observability": OBSERVABILITY["hyperscale"],
         "network": _network(3, "perAz", 365, _CLUSTER_ENDPOINTS),
         "cluster": _cluster(_ALL_CONTROL_PLANE_LOGS, 365, {
-            "system": _node_group(["m6i.2xlarge"], 3, 9, 50, "system"),
+            "system": _node_group(["m6i.2xlarge"], 3, 9, 50, "system", zonal=True),
             "workers": _node_group(["m6i.4xlarge", "m6a.4xlarge", "m7i.4xlarge"], 9, 450, 100, "workers"),
             "memory": _node_group(["r6i.4xlarge", "r6a.4xlarge", "r7i.4xlarge"], 3, 60, 100, "memory"),
         }),

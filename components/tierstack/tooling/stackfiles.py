@@ -36,8 +36,12 @@ def find_project(start: Optional[Path] = None) -> Project:
         manifest = directory / "Pulumi.yaml"
         if manifest.is_file():
             document = _read_yaml(manifest)
+            name = document.get("name")
+            if not isinstance(name, str) or not name:
+                raise StackFileError(f"{manifest.name} in {directory} has no 'name'; add the project name, "
+                                     "e.g. 'name: tierstack'")
             main = directory / str(document.get("main", "."))
-            return Project(root=directory, name=str(document["name"]), main=main)
+            return Project(root=directory, name=name, main=main)
     raise StackFileError(f"no Pulumi.yaml found at or above {here}; run from the project directory or pass --project")
 
 
@@ -54,13 +58,13 @@ def engine_config(project: Project, stack: str) -> tuple[dict[str, str], list[st
         raise StackFileError(f"no stack file {path.name} in {project.root} (stacks here: {available})")
     values: dict[str, str] = {}
     secrets: list[str] = []
-    defaults = _read_yaml(project.root / "Pulumi.yaml").get("config") or {}
+    defaults = _config_section(project.root / "Pulumi.yaml")
     for key, spec in defaults.items():
         if isinstance(spec, dict) and "default" in spec:
             values[_qualify(project.name, key)] = _encode(spec["default"])
         elif not isinstance(spec, dict):
             values[_qualify(project.name, key)] = _encode(spec)
-    for key, value in (_read_yaml(path).get("config") or {}).items():
+    for key, value in _config_section(path).items():
         qualified = _qualify(project.name, key)
         if isinstance(value, dict) and set(value) == {"secure"}:
             values[qualified] = SECRET_PLACEHOLDER
@@ -82,6 +86,24 @@ def _encode(value: Any) -> str:
     return str(value)
 
 
+def _config_section(path: Path) -> dict[str, Any]:
+    """The file's ``config:`` mapping; anything else is the user's mistake, said as such."""
+    section = _read_yaml(path).get("config")
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        kind = {list: "a list", str: "a string"}.get(type(section), f"a {type(section).__name__}")
+        raise StackFileError(
+            f"{path.name}: 'config' is {kind}, but Pulumi expects a mapping of 'namespace:key: value' entries; "
+            "write it as, e.g.\n  config:\n    tierstack:tier: pilot")
+    for key in section:
+        if not isinstance(key, str):
+            raise StackFileError(
+                f"{path.name}: config key {key!r} is not a name; keys are 'namespace:key' strings such as "
+                "'tierstack:tier'")
+    return section
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text()) or {}
@@ -90,3 +112,17 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise StackFileError(f"{path.name} must be a mapping at the top level")
     return document
+
+
+def merged_config_value(current: Optional[str], value: Any) -> str:
+    """``value`` deep-merged over an encoded engine config value, re-encoded the way the CLI does."""
+    from tierstack.config.merge import deep_merge
+
+    if isinstance(value, dict) and current and current[:1] == "{":
+        try:
+            existing = json.loads(current)
+        except json.JSONDecodeError:
+            existing = None
+        if isinstance(existing, dict):
+            value = deep_merge(existing, value)
+    return _encode(value)
