@@ -3,6 +3,7 @@
 import pulumi
 
 from tierstack.config import StackConfigError, load_from_pulumi
+from tierstack.naming import platform_name
 from tierstack.platform import AgentPlatform, AgentPlatformArgs
 
 try:
@@ -11,7 +12,8 @@ except StackConfigError as error:
     # RunError prints the message alone: the user needs the key and the fix, not a traceback.
     raise pulumi.RunError(str(error)) from None
 
-platform = AgentPlatform(f"{pulumi.get_project()}-{config.environment}", AgentPlatformArgs(config=config))
+# Every physical name starts with this, so it is budgeted to keep them all within AWS's limits.
+platform = AgentPlatform(platform_name(pulumi.get_project(), config.environment), AgentPlatformArgs(config=config))
 
 pulumi.export("tier", config.tier.value)
 pulumi.export("regions", config.regions)

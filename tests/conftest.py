@@ -12,7 +12,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 
 from tierstack.tooling.engine import PlannedResource, RecordingMonitor
 from tierstack.tooling.mocks import ProviderRegions, TierstackMocks
-from tierstack.tooling.plan import Plan, plan_stack
+from tierstack.tooling.plan import ANY_TIER_ASSUMPTIONS, Plan, plan_stack
 from tierstack.tooling.stackfiles import Project, find_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +27,13 @@ def project() -> Project:
 
 @functools.lru_cache(maxsize=None)
 def cached_plan(stack: str, tier: Optional[str] = None) -> Plan:
-    """Plans are deterministic, so each (stack, tier) runs once per test session."""
-    return plan_stack(stack, project=project(), tier=tier)
+    """Plans are deterministic, so each (stack, tier) runs once per test session.
+
+    A stack planned at another tier gets the account assumptions any tier needs (raised quotas,
+    a reachable API endpoint), as a real stack at that tier would state them.
+    """
+    return plan_stack(stack, project=project(), tier=tier,
+                      config_overrides=ANY_TIER_ASSUMPTIONS if tier is not None else None)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from tierstack.config.tiers import Tier
 
 EXIT_CONFIG = 2
 EXIT_POLICY = 3
+EXIT_DEPLOY = 4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--expand", action="store_true", help="list every resource instead of counts per type")
     plan.add_argument("--policy-gate", action="store_true",
                       help=f"exit {EXIT_POLICY} if any mandatory policy rule is violated")
+    plan.add_argument("--deploy-gate", action="store_true",
+                      help=f"exit {EXIT_DEPLOY} if the plan could not be applied as recorded (ordering, names, "
+                           "controllers, provider inputs)")
+    plan.add_argument("--deploy-order", action="store_true",
+                      help="simulate the first `pulumi up`: estimated wall time and the critical path")
+    plan.add_argument("--parallel", type=int, metavar="N",
+                      help="with --deploy-order: as `pulumi up --parallel N` (default: unbounded)")
     plan.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
 
     policy = commands.add_parser("policy-config", help="write the --policy-pack-config file for a stack")
@@ -60,12 +68,15 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG
 
+    from tierstack.tooling.deployability import assess, render as render_deployability
+
+    assessment = assess(plan, parallel=args.parallel)
     print(render_tree(plan, expand=args.expand))
     print()
     print(render_counts(plan))
     print()
     if args.json:
-        write_json(plan, args.json)
+        write_json(plan, args.json, extra={"deployability": assessment.to_json()})
         print(f"wrote {len(plan.resources)} resources to {args.json}")
     if args.manifests:
         written = write_manifests(plan.kubernetes_objects(), args.manifests)
@@ -74,10 +85,14 @@ def _plan(args: argparse.Namespace) -> int:
 
     evaluation = check_plan(plan)
     print(render_policy(evaluation, plan_context(plan)))
+    print(render_deployability(assessment, order=args.deploy_order))
     print(plan.summary())
     if args.policy_gate and evaluation.mandatory_violations:
         print(f"policy gate: {len(evaluation.mandatory_violations)} mandatory violation(s); failing.", file=sys.stderr)
         return EXIT_POLICY
+    if args.deploy_gate and assessment.problems:
+        print(f"deploy gate: {len(assessment.problems)} problem(s) would fail `pulumi up`; failing.", file=sys.stderr)
+        return EXIT_DEPLOY
     return 0
 
 
