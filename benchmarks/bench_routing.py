@@ -28,7 +28,7 @@ def main() -> None:
             runs.append(time.perf_counter() - started)
         best = min(runs)
         print(f"{shards:>6} {args.ids / best:>12,.0f} {best / args.ids * 1e9:>10.0f}")
-    shard_map = ShardMap("us-east-1", tuple(ShardEndpoint(i, "w", "r", 5432, "agents", "s") for i in range(10)))
+    shard_map = ShardMap("us-east-1", tuple(ShardEndpoint(i, "w", "r", 5432, "agents") for i in range(10)))
     started = time.perf_counter()
     for user in ids[:200_000]:
         shard_map.route(user)

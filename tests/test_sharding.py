@@ -58,7 +58,7 @@ def test_known_assignments_are_stable_across_releases():
 
 def test_shard_map_round_trips_and_routes():
     shard_map = ShardMap("eu-west-1", tuple(
-        ShardEndpoint(i, f"w{i}.example", f"r{i}.example", 5432, "agents", f"arn:secret:{i}") for i in range(4)))
+        ShardEndpoint(i, f"w{i}.example", f"r{i}.example", 5432, "agents") for i in range(4)))
     loaded = ShardMap.from_json(shard_map.to_json())
     assert loaded == shard_map
     assert loaded.route("alice") == shard_map.shards[shard_for("alice", 4)]

@@ -50,7 +50,9 @@ class ShardEndpoint:
     reader: str
     port: int
     database: str
-    secret_arn: str
+    # Services sign in with IAM database authentication (a token from rds generate-db-auth-token
+    # for their own user), never with the master secret.
+    iam_auth: bool = True
 
 
 @dataclass(frozen=True)

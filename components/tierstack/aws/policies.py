@@ -165,6 +165,10 @@ _LBC_TAG = "elbv2.k8s.aws/cluster"
 def load_balancer_controller(partition: str) -> Document:
     """The AWS Load Balancer Controller's permissions, following its published policy.
 
+    Matches docs/install/iam_policy.json at the pinned v3.4.2 action for action (SetRulePriorities
+    re-orders rules when Ingress paths change; DescribeRouteTables finds subnets by reachability;
+    DescribeIpamPools serves IPAM-addressed load balancers).
+
     Creation is allowed only when the new resource is tagged for a cluster, and changes or
     deletion only on resources that already carry that tag, so the controller cannot touch
     load balancers and security groups it did not create.
@@ -183,7 +187,7 @@ def load_balancer_controller(partition: str) -> Document:
             "ec2:DescribeInternetGateways", "ec2:DescribeVpcs", "ec2:DescribeVpcPeeringConnections",
             "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
             "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:DescribeCoipPools", "ec2:GetCoipPoolUsage",
-            "ec2:GetSecurityGroupsForVpc",
+            "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools", "ec2:DescribeRouteTables",
             "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerCertificates",
             "elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules",
@@ -234,7 +238,7 @@ def load_balancer_controller(partition: str) -> Document:
         {"Effect": "Allow", "Resource": "*", "Action": [
             "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
             "elasticloadbalancing:AddListenerCertificates", "elasticloadbalancing:RemoveListenerCertificates",
-            "elasticloadbalancing:ModifyRule"]},
+            "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities"]},
     )
 
 
@@ -257,3 +261,21 @@ def deny_insecure_transport(action: str, resources: str | Sequence[str]) -> dict
     return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": action,
             "Resource": resources if isinstance(resources, str) else list(resources),
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
+def database_connect(partition: str, region: str, account_id: str, cluster_resource_ids: Sequence[str],
+                     db_users: Sequence[str]) -> Document:
+    """Sign in to Aurora clusters as the named database users with IAM database authentication.
+
+    The resource is ``arn:<partition>:rds-db:<region>:<account>:dbuser:<cluster resource id>/<user>``
+    (the cluster's resource id, ``cluster-...``, not its name), one per cluster and user, so the
+    grant covers exactly these users on exactly these clusters.
+    """
+    if not cluster_resource_ids or not db_users:
+        raise ValueError("rds-db:connect needs at least one cluster and one database user")
+    return document({
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": [f"arn:{partition}:rds-db:{region}:{account_id}:dbuser:{cluster}/{user}"
+                     for cluster in cluster_resource_ids for user in db_users],
+    })

@@ -19,9 +19,10 @@ import pulumi_aws as aws
 from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import CacheSettings
-from tierstack.data.placement import Placement
+from tierstack.data.placement import Placement, admit_clients
 
 PORT = 6379
+REPLICATION_GROUP_ID_MAX = 40
 # Bump to rotate: the write-only token is re-sent only when this version changes.
 AUTH_TOKEN_VERSION = 1
 
@@ -59,11 +60,9 @@ class CacheTier(pulumi.ComponentResource):
                                               description=f"Data subnets of {name}", tags=dict(args.tags), opts=child)
         group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=args.placement.vpc_id, description=f"{settings.engine} clients of {name}",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=PORT, to_port=PORT, security_groups=list(args.placement.client_security_group_ids),
-                description="cluster nodes and pods")],
             egress=[], tags={**args.tags, "Name": f"{name}-sg"}, opts=child)
         self.security_group_id = group.id
+        admit_clients(name, group, PORT, args.placement, self)
 
         parameters = [aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy", value="allkeys-lru")]
         if settings.cluster_mode:
@@ -87,6 +86,9 @@ class CacheTier(pulumi.ComponentResource):
                   if settings.cluster_mode else dict(num_cache_clusters=1 + settings.replicas_per_shard))
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-rg",
+            # Explicit: the autoname (logical name plus 8) would not fit ElastiCache's 40 characters,
+            # and the component's own name is unique per stack and region.
+            replication_group_id=name.lower()[:REPLICATION_GROUP_ID_MAX].rstrip("-"),
             description=f"Agent cache for {name}",
             engine=settings.engine,
             engine_version=settings.engine_version,

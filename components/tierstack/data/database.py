@@ -11,11 +11,27 @@ and keep it in a secret of ours.
 
 With ``global_database``, each shard becomes an Aurora global database and
 ``ShardedDatabaseReplica`` adds a secondary cluster per shard in another region.
+
+Services sign in with IAM database authentication, never with the master credentials:
+``connect_policy`` grants ``rds-db:connect`` as named database users, and
+``tierstack.data.bootstrap.DatabaseUsers`` creates those users (with the ``rds_iam`` role) in
+every shard. Only that bootstrap job reads the master secrets (``admin_secret_policy``).
+
+Engine versions: ``settings.engine_version`` is the version a shard is *created* at. Instances
+take minor upgrades automatically (``auto_minor_version_upgrade``), which moves the cluster (and
+a global cluster) past it, so ``engineVersion`` is ignored on both after creation: otherwise
+the next ``pulumi up`` would ask RDS for the older minor, a downgrade it refuses. Instances set
+no version at all; they run their cluster's. To upgrade on purpose, upgrade each shard with AWS
+(``aws rds modify-db-cluster --engine-version X --apply-immediately``, or for a global database
+``aws rds modify-global-cluster --engine-version X``, adding ``--allow-major-version-upgrade``
+and a parameter group of the new family for a major), then set ``data.database.engineVersion``
+to X so new shards start there; ``pulumi refresh`` records the new version.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
@@ -23,10 +39,10 @@ import pulumi
 import pulumi_aws as aws
 
 from tierstack.aws import policies
-from tierstack.aws.context import aws_context
+from tierstack.aws.context import AwsContext, aws_context
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import DatabaseSettings
-from tierstack.data.placement import Placement
+from tierstack.data.placement import Placement, admit_clients
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
@@ -34,6 +50,37 @@ MASTER_USERNAME = "tierstack_admin"
 PASSWORD_VERSION = 1  # bump to rotate a global shard's generated password
 SHARD_SET_TAG = "tierstack.io/shard-set"
 SHARD_TAG = "tierstack.io/shard"
+# Pulumi keeps the configured value and RDS the running one; see the module docstring.
+VERSION_FOLLOWS_AWS = ["engineVersion"]
+# PostgreSQL folds unquoted identifiers to lower case and truncates them at 63 bytes.
+_DB_USER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def database_user(service_name: str) -> str:
+    """The PostgreSQL role a service signs in as with IAM authentication, e.g. ``svc_auth``."""
+    user = "svc_" + service_name.strip().lower().replace("-", "_").replace(".", "_")
+    if not _DB_USER.match(user) or user == "svc_":
+        raise ValueError(f"service name {service_name!r} does not make a PostgreSQL user name "
+                         f"(lowercase letters, digits, '-' or '_', at most 59 characters)")
+    return user
+
+
+def checked_db_users(db_users: Sequence[str]) -> list[str]:
+    """The users, each a plain PostgreSQL identifier (safe to place in SQL and IAM ARNs), once each."""
+    users = list(db_users)
+    if not users:
+        raise ValueError("no database users given")
+    bad = [u for u in users if not isinstance(u, str) or not _DB_USER.match(u)]
+    if bad:
+        raise ValueError(f"not PostgreSQL user names: {bad!r}; build them with tierstack.data.database_user()")
+    if len(set(users)) != len(users):
+        raise ValueError(f"database users repeat: {users!r}")
+    # rds_iam on the master would make it IAM-only and lock the bootstrap out; rds* and pg_* are
+    # the service's and PostgreSQL's own roles.
+    reserved = [u for u in users if u == MASTER_USERNAME or u.startswith(("rds", "pg_"))]
+    if reserved:
+        raise ValueError(f"reserved database users: {reserved!r}")
+    return users
 
 
 @dataclass(frozen=True)
@@ -42,6 +89,10 @@ class ShardedDatabaseArgs:
     region: str
     placement: Placement
     protect: bool = False
+    # The cell's CloudWatch Logs key: encrypts each cluster's exported PostgreSQL log group.
+    log_kms_key_arn: Optional[pulumi.Input[str]] = None
+    # Days CloudWatch keeps the exported PostgreSQL logs.
+    log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -58,10 +109,8 @@ class _DatabaseNetwork:
                                                 description=f"Data subnets of {name}", tags=dict(tags), opts=child)
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=placement.vpc_id, description=f"PostgreSQL clients of {name}",
-            ingress=[aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp", from_port=PORT, to_port=PORT,
-                security_groups=list(placement.client_security_group_ids), description="cluster nodes and pods")],
             egress=[], tags={**tags, "Name": f"{name}-sg"}, opts=child)
+        admit_clients(name, self.security_group, PORT, placement, parent)
         self.parameters = aws.rds.ClusterParameterGroup(
             f"{name}-params", family=settings.family, description=f"TLS-only PostgreSQL for {name}",
             parameters=[
@@ -95,13 +144,23 @@ class DatabaseShardArgs:
     # Primary shards of a global database create the global cluster themselves.
     primary_of_global: bool = False
     readers: Optional[int] = None
+    # A secondary is created at the version its global cluster runs (RDS requires them to match).
+    global_engine_version: Optional[pulumi.Input[str]] = None
+    # What the cluster must wait for: a secondary needs its primary cluster and writer available.
+    after: Sequence[pulumi.Resource] = ()
+    log_kms_key_arn: Optional[pulumi.Input[str]] = None
+    log_retention_days: int = 30
 
 
 class DatabaseShard(pulumi.ComponentResource):
     cluster: aws.rds.Cluster
     instances: list[aws.rds.ClusterInstance]
+    # None for the secondary of a global database: its instances are all readers.
+    writer: Optional[aws.rds.ClusterInstance]
+    log_group: aws.cloudwatch.LogGroup
     secret_arn: pulumi.Output[str]
     global_cluster_id: Optional[pulumi.Output[str]]
+    global_engine_version: Optional[pulumi.Output[str]]
 
     def __init__(self, name: str, args: DatabaseShardArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:data:DatabaseShard", name, None, opts)
@@ -111,7 +170,9 @@ class DatabaseShard(pulumi.ComponentResource):
         identifier = name
         shard_tags = {**args.tags, SHARD_SET_TAG: args.shard_set, SHARD_TAG: str(args.index)}
         secondary = args.global_cluster_id is not None
+        self.identifier = identifier
         self.global_cluster_id = None
+        self.global_engine_version = None
 
         credentials: dict = {}
         secret = None
@@ -119,8 +180,12 @@ class DatabaseShard(pulumi.ComponentResource):
             global_cluster = aws.rds.GlobalCluster(
                 f"{name}-global", global_cluster_identifier=f"{identifier}-global", engine=ENGINE,
                 engine_version=settings.engine_version, database_name=settings.database_name,
-                storage_encrypted=True, deletion_protection=args.protect, opts=stateful)
+                storage_encrypted=True, deletion_protection=args.protect,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=VERSION_FOLLOWS_AWS))
             self.global_cluster_id = global_cluster.id
+            # The running version, which automatic minor upgrades move past the configured one.
+            self.global_engine_version = global_cluster.engine_version_actual.apply(
+                lambda actual: actual or settings.engine_version)
             password = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
                 password_length=40, exclude_punctuation=True, opts=pulumi.InvokeOutputOptions(parent=self),
             ).random_password)
@@ -138,11 +203,17 @@ class DatabaseShard(pulumi.ComponentResource):
             credentials = dict(master_username=MASTER_USERNAME, manage_master_user_password=True,
                                master_user_secret_kms_key_id=network.key.arn, database_name=settings.database_name)
 
+        # RDS exports to this group and, when it is missing, creates it unencrypted with no expiry.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-postgresql-log", name=f"/aws/rds/cluster/{identifier}/postgresql",
+            retention_in_days=args.log_retention_days, kms_key_id=args.log_kms_key_arn,
+            tags=shard_tags, opts=stateful)
+
         self.cluster = aws.rds.Cluster(
             f"{name}-cluster",
             cluster_identifier=identifier,
             engine=ENGINE,
-            engine_version=settings.engine_version,
+            engine_version=args.global_engine_version if secondary else settings.engine_version,
             db_subnet_group_name=network.subnet_group.name,
             vpc_security_group_ids=[network.security_group.id],
             db_cluster_parameter_group_name=network.parameters.name,
@@ -159,9 +230,8 @@ class DatabaseShard(pulumi.ComponentResource):
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=f"{identifier}-final" if args.protect else None,
             tags=shard_tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
-                                        # The primary's version moves the global cluster; follow it.
-                                        ignore_changes=["engineVersion"] if secondary else None),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=VERSION_FOLLOWS_AWS,
+                                        depends_on=[self.log_group, *args.after]),
             **credentials,
         )
         if secret is not None:
@@ -187,7 +257,6 @@ class DatabaseShard(pulumi.ComponentResource):
                 identifier=f"{identifier}-{role}",
                 cluster_identifier=self.cluster.id,
                 engine=ENGINE,
-                engine_version=settings.engine_version,
                 instance_class=settings.instance_class,
                 # Round-robin over the AZs: the writer in the first, readers in the next ones.
                 availability_zone=zones[position % len(zones)],
@@ -201,8 +270,9 @@ class DatabaseShard(pulumi.ComponentResource):
                 auto_minor_version_upgrade=True,
                 ca_cert_identifier="rds-ca-rsa2048-g1",
                 tags={**shard_tags, "tierstack.io/db-role": role.split("-")[0]},
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["engineVersion"] if secondary else None),
+                opts=pulumi.ResourceOptions(parent=self),
             ))
+        self.writer = None if secondary else self.instances[0]
 
         if not secondary and readers:
             scaling = settings.reader_autoscaling
@@ -225,10 +295,14 @@ class DatabaseShard(pulumi.ComponentResource):
         self.register_outputs({"endpoint": self.cluster.endpoint, "reader_endpoint": self.cluster.reader_endpoint})
 
     def map_entry(self, database: str) -> pulumi.Output[dict]:
-        """This shard's line in the shard map."""
-        return pulumi.Output.all(self.cluster.endpoint, self.cluster.reader_endpoint, self.secret_arn).apply(
+        """This shard's line in the shard map.
+
+        Services sign in with IAM tokens (``ShardedDatabase.connect_policy``): the map names no
+        secret, and they cannot read the master one.
+        """
+        return pulumi.Output.all(self.cluster.endpoint, self.cluster.reader_endpoint).apply(
             lambda v: {"shard": self.index, "writer": v[0], "reader": v[1], "port": PORT, "database": database,
-                       "secret_arn": v[2]})
+                       "iam_auth": True})
 
 
 class ShardedDatabase(pulumi.ComponentResource):
@@ -243,11 +317,14 @@ class ShardedDatabase(pulumi.ComponentResource):
         self.key_arn = network.key.arn
         self.security_group_id = network.security_group.id
         self.database_name = settings.database_name
+        self.region = args.region
+        self._aws: Optional[AwsContext] = None
         self.shards = [
             DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
                 index=index, shard_set=name, settings=settings, network=network,
                 availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
                 primary_of_global=settings.global_database,
+                log_kms_key_arn=args.log_kms_key_arn, log_retention_days=args.log_retention_days,
             ), opts=pulumi.ResourceOptions(parent=self))
             for index in range(settings.shards)
         ]
@@ -256,8 +333,21 @@ class ShardedDatabase(pulumi.ComponentResource):
     def map_entries(self) -> pulumi.Output[list]:
         return pulumi.Output.all(*[s.map_entry(self.database_name) for s in self.shards])
 
-    def access_policy(self) -> pulumi.Output[dict]:
-        """IAM policy document for a workload that connects to the shards: read their credentials."""
+    def connect_policy(self, db_users: Sequence[str]) -> pulumi.Output[dict]:
+        """IAM policy document: sign in to every shard as ``db_users`` (IAM database authentication).
+
+        Each user must exist in the shards with the ``rds_iam`` role (``DatabaseUsers`` does that).
+        """
+        users = checked_db_users(db_users)
+        if self._aws is None:
+            self._aws = aws_context(self)
+        context = self._aws
+        return pulumi.Output.all(context.partition, context.account_id,
+                                 *[s.cluster.cluster_resource_id for s in self.shards]).apply(
+            lambda v: policies.database_connect(v[0], self.region, v[1], v[2:], users))
+
+    def admin_secret_policy(self) -> pulumi.Output[dict]:
+        """IAM policy document for the bootstrap job only: read the shards' master credentials."""
         return pulumi.Output.all(self.key_arn, *[s.secret_arn for s in self.shards]).apply(
             lambda v: policies.secret_reader([arn for arn in v[1:] if arn], [v[0]]))
 
@@ -269,6 +359,9 @@ class ShardedDatabaseReplicaArgs:
     region: str
     placement: Placement
     protect: bool = False
+    # The CloudWatch Logs key of the replica's region (KMS keys are regional).
+    log_kms_key_arn: Optional[pulumi.Input[str]] = None
+    log_retention_days: int = 30
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -284,8 +377,13 @@ class ShardedDatabaseReplica(pulumi.ComponentResource):
             DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
                 index=index, shard_set=f"{name}", settings=args.settings, network=network,
                 availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
-                global_cluster_id=primary.global_cluster_id, readers=max(1, min(2, args.settings.readers_per_shard)),
-            ), opts=pulumi.ResourceOptions(parent=self, depends_on=[primary.cluster, *primary.instances]))
+                global_cluster_id=primary.global_cluster_id, global_engine_version=primary.global_engine_version,
+                readers=max(1, min(2, args.settings.readers_per_shard)),
+                # AWS adds a secondary once the primary cluster and its writer are available; its
+                # readers can come up alongside.
+                after=[primary.cluster, *([primary.writer] if primary.writer is not None else [])],
+                log_kms_key_arn=args.log_kms_key_arn, log_retention_days=args.log_retention_days,
+            ), opts=pulumi.ResourceOptions(parent=self))
             for index, primary in enumerate(args.primary.shards)
         ]
         self.register_outputs({})
