@@ -91,14 +91,26 @@ def test_control_plane_logs_go_to_an_owned_encrypted_group_created_first():
 
 def test_every_node_group_spans_every_private_subnet():
     resources = record(lambda: _cluster("enterprise"))
-    groups = children_of(resources, "aws:eks/nodeGroup:NodeGroup")
-    assert {g.inputs["labels"]["tierstack.io/node-group"] for g in groups} == {"system", "workers", "memory"}
+    groups = [g for g in children_of(resources, "aws:eks/nodeGroup:NodeGroup")
+              if "tierstack.io/zonal" not in g.inputs["labels"]]
+    assert {g.inputs["labels"]["tierstack.io/node-group"] for g in groups} == {"workers", "memory"}
     for group in groups:
         assert group.inputs["subnetIds"] == SUBNETS
         assert "remoteAccess" not in group.inputs  # no SSH path to nodes
         assert group.ignore_changes == ["scalingConfig.desiredSize"]  # the autoscaler owns it
     workers = next(g for g in groups if g.inputs["labels"]["tierstack.io/node-group"] == "workers")
     assert workers.inputs["scalingConfig"] == {"minSize": 6, "desiredSize": 6, "maxSize": 120}
+
+
+def test_a_zonal_group_becomes_one_group_per_az_with_its_sizes_split():
+    resources = record(lambda: _cluster("enterprise"))
+    system = [g for g in children_of(resources, "aws:eks/nodeGroup:NodeGroup")
+              if g.inputs["labels"]["tierstack.io/node-group"] == "system"]
+    assert sorted(g.inputs["subnetIds"][0] for g in system) == sorted(SUBNETS)
+    assert all(len(g.inputs["subnetIds"]) == 1 and g.inputs["labels"]["tierstack.io/zonal"] == "true" for g in system)
+    # enterprise's system pool is 3-6 nodes: 1-2 per AZ, never fewer in total than asked.
+    assert {(g.inputs["scalingConfig"]["minSize"], g.inputs["scalingConfig"]["maxSize"]) for g in system} == {(1, 2)}
+    assert sorted(g.inputs["nodeGroupNamePrefix"] for g in system) == ["system-az0-", "system-az1-", "system-az2-"]
 
 
 def test_nodes_require_imdsv2_and_encrypted_gp3_root_volumes():
@@ -118,14 +130,15 @@ def test_oidc_provider_trusts_the_clusters_issuer_for_sts():
 
 
 @pytest.mark.parametrize("role, service_account", [
-    ("c-vpc-cni-role", "system:serviceaccount:kube-system:aws-node"),
-    ("c-aws-ebs-csi-driver-role", "system:serviceaccount:kube-system:ebs-csi-controller-sa"),
-    ("c-autoscaling-ca-role", "system:serviceaccount:kube-system:cluster-autoscaler"),
+    ("c-vpc-cni", "system:serviceaccount:kube-system:aws-node"),
+    ("c-ebs-csi", "system:serviceaccount:kube-system:ebs-csi-controller-sa"),
+    ("c-autoscaling-ca", "system:serviceaccount:kube-system:cluster-autoscaler"),
 ])
 def test_irsa_roles_are_assumable_only_by_their_service_account(role, service_account):
     resources = record(_cluster)
     oidc = children_of(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")[0]
-    trust = json.loads(_by_name(resources, role).inputs["assumeRolePolicy"])
+    trust = json.loads(next(r for r in children_of(resources, "aws:iam/role:Role") if r.name == role)
+                       .inputs["assumeRolePolicy"])
     (statement,) = trust["Statement"]
     issuer = oidc.inputs["url"].removeprefix("https://")
     assert statement["Principal"]["Federated"].endswith(f"oidc-provider/{issuer}")

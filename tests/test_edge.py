@@ -11,6 +11,7 @@ from tierstack.catalog.aws import region_code
 from tierstack.edge import EdgeSettings, GlobalEdge, GlobalEdgeArgs, RegionalOrigin
 from tierstack.edge import naming, waf
 from tierstack.edge.caching import cache_classes
+from tierstack.edge.origins import EdgeOrigins, EdgeOriginsArgs, OriginSecurityGroups, OriginSecurityGroupsArgs
 from tierstack.policy.model import Context, Resource
 from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
@@ -38,14 +39,20 @@ def load_balancer(region: str) -> str:
     return f"k8s-agents-public-abc{region_code(region)}.{region}.elb.amazonaws.com"
 
 
-def _edge(regions=(HOME, SECOND), protect=False, **overrides) -> GlobalEdge:
+def _providers(regions):
+    return (aws.Provider("edge", region="us-east-1"),
+            {region: aws.Provider(f"aws-{region_code(region)}", region=region) for region in regions})
+
+
+def _edge(regions=(HOME, SECOND), protect=False, origins=None, **overrides) -> GlobalEdge:
     settings = EdgeSettings.model_validate({"zoneName": ZONE, **overrides})
-    edge_provider = aws.Provider("edge", region="us-east-1")
-    regional = {region: aws.Provider(f"aws-{region_code(region)}", region=region) for region in regions}
+    edge_provider, regional = origins.providers if origins else _providers(regions)
     return GlobalEdge("edge", GlobalEdgeArgs(
         settings=settings, name_prefix="tierstack-test",
         origins=[RegionalOrigin(region, load_balancer(region)) for region in regions],
         edge_provider=edge_provider, regional_providers=regional, protect=protect,
+        verify_header=origins.verify_header if origins else None,
+        verify_value=origins.verify_value if origins else None,
         tags={"Environment": "test"},
     ))
 
@@ -182,11 +189,12 @@ def test_certificate_is_validated_through_route53_by_the_us_east_1_provider(two_
     certificate = one(two_regions, CERTIFICATE, "edge-cert")
     assert certificate.provider == edge and certificate.inputs["validationMethod"] == "DNS"
     assert certificate.inputs["domainName"] == API
-    assert certificate.inputs["subjectAlternativeNames"] == [f"origin.{API}", f"use1.origin.{API}", f"euw1.origin.{API}"]
+    # The public name only: the origins' names are on their own regional certificates (EdgeOrigins).
+    assert not certificate.inputs.get("subjectAlternativeNames")
     zone = invoke("aws:route53/getZone:getZone", name=ZONE)
     records = {r.inputs["name"]: r for r in children_of(two_regions, RECORD) if r.name.startswith("edge-cert-")}
     options = certificate.outputs["domainValidationOptions"]
-    assert len(options) == len(records) == 4
+    assert len(options) == len(records) == 1
     for option in options:
         record_ = records[option["resourceRecordName"]]
         assert record_.inputs["type"] == "CNAME" and record_.inputs["records"] == [option["resourceRecordValue"]]
@@ -196,21 +204,56 @@ def test_certificate_is_validated_through_route53_by_the_us_east_1_provider(two_
     assert sorted(validation.inputs["validationRecordFqdns"]) == sorted(r.outputs["fqdn"] for r in records.values())
 
 
-def test_each_region_gets_an_origin_certificate_in_its_own_region(two_regions):
-    fqdns = {r.inputs["name"].rstrip("."): r.outputs["fqdn"] for r in children_of(two_regions, RECORD)
-             if r.name.startswith("edge-cert-")}
+def _origins(regions=(HOME, SECOND)) -> EdgeOrigins:
+    edge_provider, regional = _providers(regions)
+    origins = EdgeOrigins("origins", EdgeOriginsArgs(api_host=API, zone_name=ZONE, regions=list(regions),
+                                                     dns_provider=edge_provider, regional_providers=regional))
+    origins.providers = (edge_provider, regional)
+    return origins
+
+
+def test_each_region_gets_an_origin_certificate_in_its_own_region():
+    resources = record(lambda: _origins())
+    fqdns = {r.inputs["name"].rstrip("."): r.outputs["fqdn"] for r in children_of(resources, RECORD)}
+    # The shared name's record is written once: ACM's record depends only on the name and account.
+    assert len(fqdns) == 3 and all(r.provider == provider_ref(resources, "edge") for r in children_of(resources, RECORD))
     for region in (HOME, SECOND):
         code = region_code(region)
-        certificate = one(two_regions, CERTIFICATE, f"edge-{code}-origin-cert")
-        validation = one(two_regions, VALIDATION, f"edge-{code}-origin-cert-validation")
-        assert certificate.provider == validation.provider == provider_ref(two_regions, f"aws-{code}")
+        certificate = one(resources, CERTIFICATE, f"origins-{code}-cert")
+        validation = one(resources, VALIDATION, f"origins-{code}-cert-validation")
+        assert certificate.provider == validation.provider == provider_ref(resources, f"aws-{code}")
         assert certificate.outputs["arn"].startswith(f"arn:aws:acm:{region}:")
         assert [certificate.inputs["domainName"], *certificate.inputs["subjectAlternativeNames"]] == \
             [f"origin.{API}", f"{code}.origin.{API}"]
-        # Validated by the edge certificate's records: ACM's record depends only on the name.
         options = certificate.outputs["domainValidationOptions"]
         assert sorted(validation.inputs["validationRecordFqdns"]) == \
             sorted(fqdns[o["resourceRecordName"].rstrip(".")] for o in options)
+
+
+def test_cloudfront_proves_itself_to_the_origins_with_a_generated_header():
+    def build():
+        return _edge(origins=_origins())
+
+    resources = record(build)
+    (secret,) = children_of(resources, "random:index/randomPassword:RandomPassword")
+    assert secret.inputs["length"] >= 32 and secret.inputs["special"] is False
+    for origin in one(resources, DISTRIBUTION).inputs["origins"]:
+        assert origin["customHeaders"] == [{"name": "X-Origin-Verify", "value": secret.outputs["result"]}]
+
+
+def test_origin_security_groups_admit_only_cloudfront_and_route53_health_checkers():
+    resources = record(lambda: OriginSecurityGroups("origin", OriginSecurityGroupsArgs(
+        vpc_id="vpc-1", vpc_cidr="10.0.0.0/16", region=SECOND)))
+    groups = children_of(resources, "aws:ec2/securityGroup:SecurityGroup")
+    # The lookups go through the component's provider (the default, us-east-1, in this test).
+    lists = {invoke("aws:ec2/getManagedPrefixList:getManagedPrefixList", name=name)["id"]: name
+             for name in ("com.amazonaws.global.cloudfront.origin-facing", f"com.amazonaws.{SECOND}.route53-healthchecks")}
+    # One list per group: CloudFront's weighs 55 rules and Route 53's 25, against 60 per group.
+    assert sorted(lists[g.inputs["ingress"][0]["prefixListIds"][0]] for g in groups) == sorted(lists.values())
+    for group in groups:
+        (rule,) = group.inputs["ingress"]
+        assert (rule["fromPort"], rule["toPort"]) == (443, 443) and "cidrBlocks" not in rule
+        assert group.inputs["egress"][0]["cidrBlocks"] == ["10.0.0.0/16"]
 
 
 # --- DNS routing and health checks -------------------------------------------------------------
@@ -488,8 +531,9 @@ def test_settings_reject_out_of_range_values_and_unknown_keys(raw, loc, kind):
 # --- pure helpers ------------------------------------------------------------------------------
 
 def test_names_derive_from_the_api_host_and_region_codes():
-    assert naming.certificate_names(API, [HOME, THIRD]) == [API, f"origin.{API}", f"use1.origin.{API}", f"apse1.origin.{API}"]
-    assert [naming.validation_key(API, n) for n in naming.certificate_names(API, [HOME])] == ["api", "origin", "use1"]
+    names = [API, naming.origin_host(API), naming.regional_origin_host(API, HOME)]
+    assert names == [API, f"origin.{API}", f"use1.origin.{API}"]
+    assert [naming.validation_key(API, n) for n in names] == ["api", "origin", "use1"]
     assert naming.origin_id("ap-southeast-1") == "alb-apse1"
 
 

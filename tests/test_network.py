@@ -72,7 +72,7 @@ def test_private_routes_use_the_nat_in_their_own_az():
         route = routes[table_for_subnet[subnet.id]]
         assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
         nat_subnet = subnet_by_id[nat_by_id[route.inputs["natGatewayId"]].inputs["subnetId"]]
-        assert nat_subnet.inputs["availabilityZone"] == subnet.inputs["availabilityZone"]
+        assert nat_subnet.inputs["availabilityZoneId"] == subnet.inputs["availabilityZoneId"]
 
 
 def test_pilot_shares_one_nat_and_data_subnets_have_no_internet_route():

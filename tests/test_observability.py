@@ -358,7 +358,7 @@ def test_alertmanager_routes_to_the_encrypted_sns_topic_with_sigv4(stack):
 def test_alertmanager_role_publishes_only_to_the_topic(stack):
     topic = next(r for r in children_of(stack, "aws:sns/topic:Topic"))
     key = next(r for r in children_of(stack, "aws:kms/key:Key"))
-    role = next(r for r in children_of(stack, "aws:iam/role:Role") if r.name == "obs-alertmanager-role")
+    role = next(r for r in children_of(stack, "aws:iam/role:Role") if r.name == "obs-alertmanager")
     assert _alertmanager(stack)["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
     condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert condition[f"{ISSUER.removeprefix('https://')}:sub"] == "system:serviceaccount:monitoring:alertmanager"
@@ -485,7 +485,7 @@ def test_xray_backend_exports_with_its_own_role_and_no_jaeger(xray_stack):
     assert not _kind(xray_stack, "PersistentVolumeClaim")
     values = _release(xray_stack, "opentelemetry-collector").inputs["values"]
     assert values["alternateConfig"]["exporters"] == {"awsxray": {"region": "us-east-1"}}
-    role = next(r for r in children_of(xray_stack, "aws:iam/role:Role") if r.name == "obs-collector-role")
+    role = next(r for r in children_of(xray_stack, "aws:iam/role:Role") if r.name == "obs-collector")
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
     condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert condition[f"{ISSUER.removeprefix('https://')}:sub"] == "system:serviceaccount:monitoring:otel-collector"
@@ -748,7 +748,9 @@ def test_cloudwatch_exporter_release_is_pinned_scraped_and_least_privileged():
                    and r.inputs["chart"] == charts.CLOUDWATCH_EXPORTER.chart)
     values = release.inputs["values"]
     assert release.inputs["version"] == charts.CLOUDWATCH_EXPORTER.version
-    assert values["configMap"]["enabled"] is True and values["service"]["enabled"] is True
+    assert isinstance(values["config"], str)  # the chart renders it into its own ConfigMap
+    # Keys the pinned chart does not have (it always renders its Service) are not sent.
+    assert "configMapName" not in values and "service" not in values
     assert values["serviceMonitor"]["enabled"] is True
     role = next(r for r in resources if r.type == "aws:iam/role:Role" and "cloudwatch-exporter" in r.name)
     assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
@@ -769,3 +771,44 @@ def test_queue_workers_are_scraped_through_a_pod_monitor():
                              health_path="/", cpu="1", memory="1Gi").labels
     assert selector.items() <= worker_labels.items()
     assert monitor.inputs["spec"]["podMetricsEndpoints"][0]["port"] == "http"
+
+
+def test_pods_on_zonal_volumes_are_confined_to_zonal_node_groups_where_the_cluster_has_them():
+    from tierstack import charts
+
+    required = {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "tierstack.io/zonal", "operator": "In", "values": ["true"]}]}]}
+
+    def placements(resources):
+        stack = next(r for r in children_of(resources, RELEASE) if r.inputs["chart"] == charts.KUBE_PROMETHEUS_STACK.chart)
+        jaeger = next(r for r in children_of(resources, RELEASE) if r.inputs["chart"] == charts.JAEGER.chart)
+        values = stack.inputs["values"]
+        return [values["prometheus"]["prometheusSpec"].get("affinity", {}),
+                values["alertmanager"]["alertmanagerSpec"].get("affinity", {}),
+                jaeger.inputs["values"]["jaeger"].get("affinity", {})]
+
+    def build(zonal):
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        return Observability("obs", ObservabilityArgs(
+            settings=ObservabilitySettings(), cluster_name="tierstack-dev-use1", region="us-east-1", oidc=OIDC,
+            provider=provider, node_pools=["system", "workers"], zonal_capacity=zonal))
+
+    for affinity in placements(record(lambda: build(True))):
+        assert affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == required
+        assert affinity["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]  # still prefers system
+    for affinity in placements(record(lambda: build(False))):
+        assert "requiredDuringSchedulingIgnoredDuringExecution" not in affinity.get("nodeAffinity", {})
+
+
+def test_nothing_scrapes_or_alerts_on_control_plane_parts_eks_hides():
+    from tierstack import charts
+
+    resources = record(lambda: _observability())
+    values = next(r for r in children_of(resources, RELEASE)
+                  if r.inputs["chart"] == charts.KUBE_PROMETHEUS_STACK.chart).inputs["values"]
+    # Otherwise KubeSchedulerDown and KubeControllerManagerDown page as critical forever on EKS.
+    for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert values[component] == {"enabled": False}
+    rules = values["defaultRules"]["rules"]
+    assert {k for k, v in rules.items() if v is False} == {
+        "kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "etcd", "kubeProxy"}

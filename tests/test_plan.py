@@ -48,10 +48,17 @@ def test_each_cell_uses_its_own_regional_provider():
 
 def test_node_groups_cover_every_az_of_their_region():
     plan = cached_plan("prod")
-    zone_of_subnet = {s.id: s.inputs["availabilityZone"] for s in plan.run.of_type("aws:ec2/subnet:Subnet")}
+    zone_of_subnet = {s.id: s.inputs["availabilityZoneId"] for s in plan.run.of_type("aws:ec2/subnet:Subnet")}
+    pools: dict = {}
     for group in plan.run.of_type("aws:eks/nodeGroup:NodeGroup"):
         zones = {zone_of_subnet[s] for s in group.inputs["subnetIds"]}
-        assert len(zones) == 3, (group.name, zones)
+        if group.inputs["labels"].get("tierstack.io/zonal") == "true":
+            assert len(zones) == 1, (group.name, zones)  # one group per AZ ...
+            pool = (group.provider, group.inputs["labels"]["tierstack.io/node-group"])
+            pools.setdefault(pool, set()).update(zones)
+        else:
+            assert len(zones) == 3, (group.name, zones)
+    assert pools and all(len(zones) == 3 for zones in pools.values())  # ... covering them all
 
 
 def test_production_stack_protects_stateful_resources():

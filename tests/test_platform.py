@@ -1,5 +1,6 @@
 """AgentPlatform: one cell per region on that region's provider, and the global edge in front."""
 
+import json
 import pytest
 
 from tierstack.catalog.aws import SEED_REGIONS, region_code
@@ -49,16 +50,57 @@ def test_distribution_origins_and_failover_match_the_cells():
     assert distribution.inputs["aliases"] == [api]
 
 
-def test_each_load_balancer_answers_the_edges_origin_names():
+ALB = "alb.ingress.kubernetes.io/"
+
+
+def test_each_load_balancer_serves_its_regions_issued_origin_certificate():
     plan = cached_plan("prod")
     ingresses = [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Ingress"]
     assert len(ingresses) == 2
     api = "api.agents.example.com"
+    certificates = plan.run.of_type("aws:acm/certificate:Certificate")
+    validations = {v.outputs["certificateArn"]: v for v in plan.run.of_type(
+        "aws:acm/certificateValidation:CertificateValidation")}
     for ingress in ingresses:
         region = next(r for r in plan.regions if f"-{region_code(r)}-" in ingress.name)
-        (tls,) = ingress.inputs["spec"]["tls"]
-        assert tls["hosts"] == [naming.origin_host(api), naming.regional_origin_host(api, region)]
-        assert "host" not in ingress.inputs["spec"]["rules"][0]  # any Host the edge sends
+        arn = ingress.inputs["metadata"]["annotations"][f"{ALB}certificate-arn"]
+        (certificate,) = [c for c in certificates if c.outputs["arn"] == arn]
+        assert arn.startswith(f"arn:aws:acm:{region}:")
+        assert [certificate.inputs["domainName"], *certificate.inputs["subjectAlternativeNames"]] == \
+            [naming.origin_host(api), naming.regional_origin_host(api, region)]
+        # Named by the validation's output: the Ingress waits until ACM has issued it.
+        assert validations[arn].urn in ingress.dependencies
+        assert "host" not in ingress.inputs["spec"]["rules"][0] and "tls" not in ingress.inputs["spec"]
+    # CloudFront's own certificate covers the public name only, so no host has two certificates.
+    edge = [c for c in certificates if c.inputs["domainName"] == api]
+    assert len(edge) == 1 and not edge[0].inputs.get("subjectAlternativeNames")
+
+
+def test_the_origin_answers_only_cloudfront_with_its_secret_header():
+    plan = cached_plan("prod")
+    distribution = plan.run.of_type("aws:cloudfront/distribution:Distribution")[0]
+    headers = {h["name"]: h["value"] for o in distribution.inputs["origins"] for h in o["customHeaders"]}
+    (secret,) = plan.run.of_type("random:index/randomPassword:RandomPassword")
+    assert headers == {"X-Origin-Verify": secret.outputs["result"]}
+    groups = {g.outputs["id"] if "id" in g.outputs else g.id: g for g in plan.run.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    by_id = {g.id: g for g in plan.run.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    for ingress in (r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Ingress"):
+        annotations = ingress.inputs["metadata"]["annotations"]
+        attached = [by_id[i] for i in annotations[f"{ALB}security-groups"].split(",")]
+        sources = [rule["prefixListIds"] for g in attached for rule in g.inputs["ingress"]]
+        assert len(attached) == 2 and all(len(s) == 1 for s in sources)
+        assert all("cidrBlocks" not in rule for g in attached for rule in g.inputs["ingress"])
+        assert annotations[f"{ALB}manage-backend-security-group-rules"] == "true"
+        routed = {p["backend"]["service"]["name"] for p in ingress.inputs["spec"]["rules"][0]["http"]["paths"]}
+        for service in routed - {"health-check"}:
+            (condition,) = json.loads(annotations[f"{ALB}conditions.{service}"])
+            assert condition["httpHeaderConfig"] == {"httpHeaderName": "X-Origin-Verify",
+                                                     "values": [secret.outputs["result"]]}
+        # Route 53's health checkers cannot send the header: only the health path skips it.
+        health = ingress.inputs["spec"]["rules"][0]["http"]["paths"][0]
+        assert health["path"] == "/healthz" and health["pathType"] == "Exact"
+        action = json.loads(annotations[f"{ALB}actions.health-check"])
+        assert action["forwardConfig"]["targetGroups"][0]["serviceName"] in routed
 
 
 def test_regional_dns_points_at_each_cells_load_balancer():

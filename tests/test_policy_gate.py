@@ -53,10 +53,25 @@ def test_an_unprotected_production_key_fails():
     assert [(v.rule, v.resource_name) for v in violations] == [("stateful-resources-protected", key.name)]
 
 
+def _group(pool):
+    return lambda r: r.type == "aws:eks/nodeGroup:NodeGroup" and r.inputs["labels"]["tierstack.io/node-group"] == pool
+
+
 def test_a_single_subnet_node_group_fails():
-    plan, group = _mutated("staging", "aws:eks/nodeGroup:NodeGroup",
-                           lambda r: r.inputs.update(subnetIds=r.inputs["subnetIds"][:1]))
+    plan = copy.deepcopy(cached_plan("staging"))
+    group = next(filter(_group("workers"), plan.resources))
+    group.inputs.update(subnetIds=group.inputs["subnetIds"][:1])
     assert ("eks-node-groups-multi-az", group.name) in {(v.rule, v.resource_name) for v in check_plan(plan).mandatory_violations}
+
+
+def test_zonal_node_groups_that_collapse_into_one_az_fail():
+    plan = copy.deepcopy(cached_plan("staging"))
+    zonal = [r for r in plan.resources if _group("system")(r)]
+    assert len(zonal) == 3 and all(len(r.inputs["subnetIds"]) == 1 for r in zonal)
+    assert not check_plan(plan).mandatory_violations
+    for group in zonal:
+        group.inputs.update(subnetIds=zonal[0].inputs["subnetIds"])
+    assert "eks-zonal-node-groups-span-azs" in {v.rule for v in check_plan(plan).mandatory_violations}
 
 
 @pytest.fixture

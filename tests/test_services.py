@@ -115,15 +115,15 @@ def test_network_policy_admits_exactly_the_call_graph(growth, service):
 @pytest.mark.parametrize("service", [*SERVICE_NAMES, "worker"])
 def test_each_service_account_has_its_own_role_scoped_to_it(growth, service):
     (account,) = _kind(growth, "ServiceAccount", service)
-    role = next(r for r in growth if r.type == "aws:iam/role:Role" and r.name == f"agents-{service}-irsa-role")
+    role = next(r for r in growth if r.type == "aws:iam/role:Role" and r.name == f"agents-{service}")
     assert account.inputs["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == role.outputs["arn"]
     condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]["StringEquals"]
     assert condition[f"{ISSUER.removeprefix('https://')}:sub"] == f"system:serviceaccount:agents:{service}"
 
 
 def test_roles_carry_only_what_each_service_calls(growth):
-    policies = {r.name.removeprefix("agents-").removesuffix("-irsa-policy"): json.loads(r.inputs["policy"])
-                for r in growth if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name.endswith("-irsa-policy")}
+    policies = {r.name.removeprefix("agents-").removesuffix("-policy"): json.loads(r.inputs["policy"])
+                for r in growth if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name.endswith("-policy")}
     actions = {name: {a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
                for name, doc in policies.items()}
     assert "sqs:SendMessage" in actions["conversation"] and "sqs:ReceiveMessage" not in actions["conversation"]
@@ -183,6 +183,60 @@ def test_public_api_is_https_only_through_the_pinned_load_balancer_controller(gr
     assert lbc.inputs["values"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     internal = [r for r in _kind(growth, "Service") if r.inputs["spec"]["type"] != "ClusterIP"]
     assert internal == []  # nothing else leaves the cluster
+
+
+# The actions the pinned controller's published IAM policy (docs/install/iam_policy.json at v3.4.2)
+# grants that an earlier copy of ours lacked: reordering rules, subnet and IPAM discovery.
+LBC_ACTIONS_ADDED_SINCE_V2_12 = ("elasticloadbalancing:SetRulePriorities", "ec2:DescribeRouteTables",
+                                 "ec2:DescribeIpamPools")
+
+
+def test_the_load_balancer_controller_has_its_published_permissions_and_no_service_webhook():
+    from tierstack.aws import policies
+
+    actions = {a for s in policies.load_balancer_controller("aws")["Statement"]
+               for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert set(LBC_ACTIONS_ADDED_SINCE_V2_12) <= actions
+    resources = record(lambda: _services("growth"))
+    lbc = next(r for r in resources if r.type == "kubernetes:helm.sh/v3:Release"
+               and r.inputs["chart"] == "aws-load-balancer-controller")
+    # Nothing here is a LoadBalancer Service, and the mutator fails closed on every Service.
+    assert lbc.inputs["values"]["enableServiceMutatorWebhook"] is False
+
+
+def test_workloads_are_told_where_the_trace_collector_is():
+    from tierstack.services import Telemetry
+
+    def build():
+        config = build_stack_config({"tier": "growth"}, stack="test")
+        return AgentServices("agents", AgentServicesArgs(
+            settings=config.services, cluster_name="c1", region="eu-west-1", vpc_id="vpc-1", oidc=OIDC,
+            provider=k8s.Provider("k8s", kubeconfig="{}"), load_balancer_cidrs=PUBLIC_CIDRS,
+            telemetry=Telemetry(otlp_endpoint="http://otel-collector.monitoring.svc.cluster.local:4317",
+                                resource_attributes={"deployment.environment": "test"})))
+
+    resources = record(build)
+    for deployment in _kind(resources, "Deployment"):
+        name = deployment.inputs["metadata"]["name"]
+        env = {e["name"]: e.get("value") for e in deployment.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.monitoring.svc.cluster.local:4317"
+        assert env["OTEL_SERVICE_NAME"] == name and env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "grpc"
+        attributes = dict(pair.split("=", 1) for pair in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
+        assert attributes == {"deployment.environment": "test", "cloud.region": "eu-west-1",
+                              "k8s.cluster.name": "c1", "k8s.namespace.name": "agents"}
+
+
+def test_the_platform_points_every_workload_at_its_cells_collector():
+    from tierstack.observability.manifests import COLLECTOR_NAME, NAMESPACE, OTLP_GRPC_PORT
+
+    plan = cached_plan("dev")
+    collector = next(r for r in plan.run.of_type("kubernetes:helm.sh/v3:Release")
+                     if r.inputs["chart"] == charts.OPENTELEMETRY_COLLECTOR.chart)
+    assert collector.inputs["values"]["fullnameOverride"] == COLLECTOR_NAME and collector.inputs["namespace"] == NAMESPACE
+    endpoints = {e["value"] for d in plan.kubernetes_objects() if d.inputs.get("kind") == "Deployment"
+                 for e in d.inputs["spec"]["template"]["spec"]["containers"][0]["env"]
+                 if e["name"] == "OTEL_EXPORTER_OTLP_ENDPOINT"}
+    assert endpoints == {f"http://{COLLECTOR_NAME}.{NAMESPACE}.svc.cluster.local:{OTLP_GRPC_PORT}"}
 
 
 def test_ingress_host_drives_certificate_discovery():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -31,9 +31,60 @@ class NetworkArgs:
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Tag subnets for a cluster's load balancers and node discovery.
     cluster_name: Optional[str] = None
+    # The node groups' instance types: every chosen AZ must offer all of them.
+    instance_types: Sequence[str] = ()
     # Production stacks: keep the flow-log group (audit evidence) from being deleted.
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def choose_zones(zones: Sequence[tuple[str, str]], offered: Mapping[str, set[str]], instance_types: Sequence[str],
+                 count: int, region: str) -> list[tuple[str, str]]:
+    """The first ``count`` AZs, by zone ID, that offer every instance type: (zone id, zone name).
+
+    By zone ID because an AZ name maps to a different physical zone in every account, and some
+    zone IDs lack current instance families (use1-az3, for one), where a node group would sit
+    with an empty subnet and the autoscaler could never place a node.
+    """
+    wanted = set(instance_types)
+    usable = sorted((zone_id, name) for zone_id, name in zones if wanted <= offered.get(zone_id, set()))
+    if len(usable) < count:
+        missing = {zone_id: ", ".join(sorted(wanted - offered.get(zone_id, set()))) for zone_id, _ in zones
+                   if not wanted <= offered.get(zone_id, set())}
+        raise ValueError(
+            f"{region} has {len(usable)} availability zones that offer every node instance type "
+            f"({', '.join(sorted(wanted))}), but network.azCount is {count}; zones lacking some: "
+            f"{'; '.join(f'{zone} lacks {types}' for zone, types in sorted(missing.items()))}. "
+            "Fix: lower network.azCount, or choose instance types every zone offers.")
+    return usable[:count]
+
+
+def zone_choice(parent: pulumi.Resource, count: int, instance_types: Sequence[str],
+                region: str) -> pulumi.Output[list[tuple[str, str]]]:
+    """Ask AWS, at deploy, which zones exist and which offer the instance types; choose from that."""
+    opts = pulumi.InvokeOutputOptions(parent=parent)
+    zones = aws.get_availability_zones_output(
+        state="available",
+        filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        opts=opts,
+    )
+    if not instance_types:
+        return zones.apply(lambda z: choose_zones(list(zip(z.zone_ids, z.names)), {i: set() for i in z.zone_ids},
+                                                  [], count, region))
+    offerings = aws.ec2.get_instance_type_offerings_output(
+        location_type="availability-zone-id",
+        filters=[aws.ec2.GetInstanceTypeOfferingsFilterArgs(name="instance-type", values=sorted(set(instance_types)))],
+        opts=opts,
+    )
+
+    def choose(args) -> list[tuple[str, str]]:
+        available, offers = args
+        offered: dict[str, set[str]] = {}
+        for location, instance_type in zip(offers.locations, offers.instance_types):
+            offered.setdefault(location, set()).add(instance_type)
+        return choose_zones(list(zip(available.zone_ids, available.names)), offered, instance_types, count, region)
+
+    return pulumi.Output.all(zones, offerings).apply(choose)
 
 
 class Network(pulumi.ComponentResource):
@@ -46,6 +97,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     data_subnet_ids: list[pulumi.Output[str]]
     availability_zones: list[pulumi.Output[str]]
+    zone_ids: list[pulumi.Output[str]]
     nat_gateways: list[aws.ec2.NatGateway]
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -59,12 +111,9 @@ class Network(pulumi.ComponentResource):
         def named(suffix: str, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
             return {**tags, "Name": f"{name}-{suffix}", **(extra or {})}
 
-        zones = aws.get_availability_zones_output(
-            state="available",
-            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        self.availability_zones = [zones.names.apply(lambda names, i=i: names[i]) for i in range(settings.az_count)]
+        zones = zone_choice(self, settings.az_count, args.instance_types, args.region)
+        self.zone_ids = [zones.apply(lambda chosen, i=i: chosen[i][0]) for i in range(settings.az_count)]
+        self.availability_zones = [zones.apply(lambda chosen, i=i: chosen[i][1]) for i in range(settings.az_count)]
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -90,20 +139,20 @@ class Network(pulumi.ComponentResource):
             internal_elb_tags[f"kubernetes.io/cluster/{args.cluster_name}"] = "shared"
 
         public, private, data = [], [], []
-        for index, zone in enumerate(self.availability_zones):
+        for index, zone in enumerate(self.zone_ids):
             public.append(aws.ec2.Subnet(
                 f"{name}-public-{index}", vpc_id=self.vpc.id, cidr_block=layout.public[index],
-                availability_zone=zone, map_public_ip_on_launch=False,
+                availability_zone_id=zone, map_public_ip_on_launch=False,
                 tags=named(f"public-{index}", {**elb_tags, "tierstack.io/subnet-tier": "public"}), opts=child,
             ))
             private.append(aws.ec2.Subnet(
                 f"{name}-private-{index}", vpc_id=self.vpc.id, cidr_block=layout.private[index],
-                availability_zone=zone,
+                availability_zone_id=zone,
                 tags=named(f"private-{index}", {**internal_elb_tags, "tierstack.io/subnet-tier": "private"}), opts=child,
             ))
             data.append(aws.ec2.Subnet(
                 f"{name}-data-{index}", vpc_id=self.vpc.id, cidr_block=layout.data[index],
-                availability_zone=zone, tags=named(f"data-{index}", {"tierstack.io/subnet-tier": "data"}), opts=child,
+                availability_zone_id=zone, tags=named(f"data-{index}", {"tierstack.io/subnet-tier": "data"}), opts=child,
             ))
         self.public_subnets, self.private_subnets, self.data_subnets = public, private, data
         # Known at plan time (unlike ids), so NetworkPolicies can admit the load balancer's nodes.

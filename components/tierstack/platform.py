@@ -23,6 +23,7 @@ from tierstack.config.tiers import Tier
 from tierstack.network import Network, NetworkArgs
 from tierstack.edge import naming
 from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
+from tierstack.edge.origins import EdgeOrigins, EdgeOriginsArgs, OriginSecurityGroups, OriginSecurityGroupsArgs
 from tierstack.data.cache import PORT as CACHE_PORT
 from tierstack.data.cache import CacheTier, CacheTierArgs
 from tierstack.data.placement import Placement
@@ -34,9 +35,11 @@ from tierstack.observability.aws_alarms import (
     QueuePair, controller_load_balancer_tags,
 )
 from tierstack.observability.component import Observability, ObservabilityArgs, WatchedResources
+from tierstack.observability.manifests import collector_endpoint
 from tierstack.observability.settings import ObservabilitySettings
 from tierstack.observability.topic import AlertTopic, AlertTopicArgs
-from tierstack.services import AgentServices, AgentServicesArgs, DataAccess
+from tierstack.services import AgentServices, AgentServicesArgs, DataAccess, Telemetry
+from tierstack.services.manifests import EdgeOrigin, verify_condition
 from tierstack.sharding import shard_map_document
 
 # SSM Standard parameters hold 4 KB; a shard's entry is ~350 bytes, so larger maps need Advanced.
@@ -72,10 +75,21 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class CellOrigin:
+    """What the global edge hands a cell before its load balancer exists (see ``EdgeOrigins``)."""
+
+    certificate_arn: pulumi.Input[str]
+    verify_header: str
+    verify_value: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
 class RegionalCellArgs:
     config: StackConfig
     region: str
     region_index: int
+    # Set when the stack has a global edge: the cell's load balancer becomes its origin.
+    origin: Optional[CellOrigin] = None
 
 
 class RegionalCell(pulumi.ComponentResource):
@@ -107,6 +121,7 @@ class RegionalCell(pulumi.ComponentResource):
             settings=config.network,
             region=region,
             vpc_cidr=str(region_vpc_cidr(config.network.vpc_cidr, args.region_index)),
+            instance_types=sorted({t for group in config.cluster.node_groups.values() for t in group.instance_types}),
             log_kms_key_arn=self.logs_key.arn,
             cluster_name=name,
             protect=protect,
@@ -134,7 +149,8 @@ class RegionalCell(pulumi.ComponentResource):
             protect=protect, tags=tags,
         ), opts=child)
         self.database = ShardedDatabase(f"{name}-db", ShardedDatabaseArgs(
-            settings=config.data.database, region=region, placement=self.placement, protect=protect, tags=tags,
+            settings=config.data.database, region=region, placement=self.placement, protect=protect,
+            log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days, tags=tags,
         ), opts=child)
         shard_map = self.database.map_entries().apply(lambda entries: shard_map_document(region, entries))
         # Published for anything outside the cluster (jobs, Lambda, operators) that routes users.
@@ -155,14 +171,16 @@ class RegionalCell(pulumi.ComponentResource):
             node_pools=config.cluster.node_pools,
             allow_scale_to_zero=config.tier is Tier.PILOT,
             protect=protect,
-            origin_hosts=edge_origin_hosts(config, region),
+            edge_origin=self._edge_origin(name, config, region, args.origin, tags),
+            telemetry=Telemetry(otlp_endpoint=collector_endpoint(), resource_attributes={
+                "deployment.environment": config.environment, "service.namespace": config.services.namespace}),
             data=DataAccess(
-                shard_map_json=shard_map, database_policy=self.database.access_policy(),
+                shard_map_json=shard_map, database=self.database,
                 cache_endpoint=self.cache.endpoint, cache_port=CACHE_PORT,
                 cache_secret_arn=self.cache.auth_secret_arn, cache_policy=self.cache.access_policy(),
                 cache_default_ttl_seconds=config.data.cache.default_ttl_seconds,
                 semantic_cache=config.data.cache.semantic_cache),
-            depends_on=[self.cluster],
+            depends_on=self.cluster.workloads_ready,
             tags=tags,
         ), opts=child)
 
@@ -175,6 +193,22 @@ class RegionalCell(pulumi.ComponentResource):
         })
 
 
+    def _edge_origin(self, name: str, config: StackConfig, region: str, origin: Optional[CellOrigin],
+                     tags: dict) -> Optional[EdgeOrigin]:
+        if origin is None:
+            return None
+        groups = OriginSecurityGroups(f"{name}-origin", OriginSecurityGroupsArgs(
+            vpc_id=self.network.vpc_id, vpc_cidr=self.network.vpc.cidr_block, region=region, tags=tags,
+        ), opts=pulumi.ResourceOptions(parent=self))
+        return EdgeOrigin(
+            hosts=edge_origin_hosts(config, region),
+            certificate_arn=origin.certificate_arn,
+            security_groups=pulumi.Output.all(*groups.ids).apply(lambda ids: ",".join(ids)),
+            verify_condition=pulumi.Output.from_input(origin.verify_value).apply(
+                lambda secret: verify_condition(origin.verify_header, secret)),
+            health_path=config.edge.health_check_path,
+        )
+
     def _observability(self, name: str, config: StackConfig, region: str, protect: bool, tags: dict) -> None:
         child = pulumi.ResourceOptions(parent=self)
         settings = regional_share(config.observability, len(config.regions))
@@ -183,12 +217,12 @@ class RegionalCell(pulumi.ComponentResource):
         self.observability = Observability(f"{name}-obs", ObservabilityArgs(
             settings=settings, cluster_name=name, region=region, oidc=self.cluster.oidc,
             provider=self.cluster.provider, agents_namespace=config.services.namespace,
-            node_pools=config.cluster.node_pools,
+            node_pools=config.cluster.node_pools, zonal_capacity=config.cluster.zonal_capacity,
             watched=WatchedResources(
                 queue_names=[queue.queue.name], dead_letter_queue_names=[queue.dead_letter_queue.name],
                 cache_node_ids=cache_group.node_ids(),
                 db_cluster_identifiers=[shard.cluster.cluster_identifier for shard in self.database.shards]),
-            protect=protect, depends_on=[self.cluster], tags=tags,
+            protect=protect, depends_on=self.cluster.workloads_ready, tags=tags,
         ), opts=child)
         # The controller names the ALB; find it by the tags it puts on it, once the Ingress exists.
         load_balancer = aws.lb.get_load_balancer_output(
@@ -216,14 +250,24 @@ class AgentPlatform(pulumi.ComponentResource):
     def __init__(self, name: str, args: AgentPlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:platform:AgentPlatform", name, None, opts)
         self.cells = {}
-        self.providers = {}
-        for index, region in enumerate(args.config.regions):
+        config = args.config
+        self.providers = {
+            region: aws.Provider(f"{name}-{region_code(region)}-aws", region=region,
+                                 opts=pulumi.ResourceOptions(parent=self))
+            for region in config.regions
+        }
+        # CloudFront's certificate and its WAF must be in us-east-1, whichever regions serve.
+        self.edge_provider = aws.Provider(f"{name}-edge-aws", region="us-east-1",
+                                          opts=pulumi.ResourceOptions(parent=self)) if config.edge.zone_name else None
+        self.origins = self._edge_origins(name, config)
+        for index, region in enumerate(config.regions):
             cell_name = f"{name}-{region_code(region)}"
-            provider = aws.Provider(f"{cell_name}-aws", region=region, opts=pulumi.ResourceOptions(parent=self))
-            self.providers[region] = provider
+            origin = None if self.origins is None else CellOrigin(
+                certificate_arn=self.origins.certificate_arns[region], verify_header=self.origins.verify_header,
+                verify_value=self.origins.verify_value)
             self.cells[region] = RegionalCell(
-                cell_name, RegionalCellArgs(config=args.config, region=region, region_index=index),
-                opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
+                cell_name, RegionalCellArgs(config=config, region=region, region_index=index, origin=origin),
+                opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[region]}),
             )
         self._disaster_recovery(name, args.config)
         self.edge = self._global_edge(name, args.config)
@@ -250,20 +294,32 @@ class AgentPlatform(pulumi.ComponentResource):
                 f"{source.cell_name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(
                     primary=source.database, settings=config.data.database, region=target,
                     placement=destination.placement, protect=config.production,
+                    # KMS keys are regional: the secondary's logs use its own region's key.
+                    log_kms_key_arn=destination.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
                     tags={**platform_tags(config), "tierstack:region": target, "tierstack:replica-of": region}),
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]}))
 
-    def _global_edge(self, name: str, config: StackConfig) -> Optional[GlobalEdge]:
-        if not config.edge.zone_name:
+    def _edge_origins(self, name: str, config: StackConfig) -> Optional[EdgeOrigins]:
+        """Origin certificates and the origin secret, which every cell's load balancer needs first."""
+        if self.edge_provider is None or not config.edge.api_host:
             return None
-        # CloudFront's certificate and its WAF must be in us-east-1, whichever regions serve.
-        edge_provider = aws.Provider(f"{name}-edge-aws", region="us-east-1", opts=pulumi.ResourceOptions(parent=self))
+        return EdgeOrigins(f"{name}-origins", EdgeOriginsArgs(
+            api_host=config.edge.api_host, zone_name=str(config.edge.zone_name), regions=list(config.regions),
+            dns_provider=self.edge_provider, regional_providers=self.providers, tags=platform_tags(config),
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+    def _global_edge(self, name: str, config: StackConfig) -> Optional[GlobalEdge]:
+        if self.edge_provider is None or self.origins is None:
+            return None
+        edge_provider = self.edge_provider
         edge = GlobalEdge(f"{name}-edge", GlobalEdgeArgs(
             settings=config.edge,
             name_prefix=name,
             origins=[RegionalOrigin(region, cell.services.load_balancer_hostname) for region, cell in self.cells.items()],
             edge_provider=edge_provider,
             regional_providers=self.providers,
+            verify_header=self.origins.verify_header,
+            verify_value=self.origins.verify_value,
             protect=config.production,
             tags=platform_tags(config),
         ), opts=pulumi.ResourceOptions(parent=self))

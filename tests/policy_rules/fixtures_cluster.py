@@ -1,3 +1,4 @@
+from tierstack.config.tiers import ZONAL_LABEL
 from tierstack.policy.rules.cluster import EKS_CLUSTER, LAUNCH_TEMPLATE, NODE_GROUP
 
 from .fixtures import HIPAA, UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE, Case, R, RuleFixtures
@@ -7,6 +8,11 @@ ENCRYPTION = {"resources": ["secrets"], "provider": {"keyArn": "arn:aws:kms:us-e
 LOGS = ["api", "audit", "authenticator"]
 GOOD_TEMPLATE = {"metadataOptions": {"httpTokens": "required"},
                  "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 50}}]}
+
+
+def zonal(pool, subnet, zone):
+    return R(NODE_GROUP, {"clusterName": "c", "subnetIds": [subnet],
+                          "labels": {"tierstack.io/node-group": pool, ZONAL_LABEL: "true"}}, name=f"{pool}-{zone}")
 
 
 def cluster(**props):
@@ -44,9 +50,16 @@ FIXTURES = {
         unknown=[Case([cluster(version=UNKNOWN_STRING_VALUE)])],
     ),
     "eks-node-groups-multi-az": RuleFixtures(
-        compliant=[Case([R(NODE_GROUP, {"subnetIds": ["a", "b", "c"]})])],
+        compliant=[Case([R(NODE_GROUP, {"subnetIds": ["a", "b", "c"]})]),
+                   Case([zonal("system", "a", "az0")], label="zonal groups are judged as a set")],
         violating=[Case([R(NODE_GROUP, {"subnetIds": ["a"]})], expect="1 subnet")],
         unknown=[Case([R(NODE_GROUP, {"subnetIds": [UNKNOWN_STRING_VALUE, UNKNOWN_STRING_VALUE]})])],
+    ),
+    "eks-zonal-node-groups-span-azs": RuleFixtures(
+        compliant=[Case([zonal("system", "a", "az0"), zonal("system", "b", "az1")]),
+                   Case([R(NODE_GROUP, {"subnetIds": ["a", "b"]})], label="not zonal")],
+        violating=[Case([zonal("system", "a", "az0"), zonal("workers", "b", "az1")], expect="pool 'system'")],
+        unknown=[Case([zonal("system", UNKNOWN_STRING_VALUE, "az0"), zonal("system", UNKNOWN_STRING_VALUE, "az1")])],
     ),
     "eks-no-ssh-to-nodes": RuleFixtures(
         compliant=[Case([R(NODE_GROUP, {"subnetIds": ["a", "b"]})]), Case([R(LAUNCH_TEMPLATE, GOOD_TEMPLATE)])],

@@ -40,8 +40,10 @@ class IrsaRole(pulumi.ComponentResource):
         trust = pulumi.Output.all(args.oidc.provider_arn, args.oidc.issuer_url).apply(
             lambda v: json.dumps(policies.irsa_trust(v[0], v[1], args.namespace, args.service_account))
         )
+        # Named as the component: the role is the component's whole point, and its autoname (the
+        # logical name plus 8 characters) must fit IAM's 64.
         self.role = aws.iam.Role(
-            f"{name}-role",
+            name,
             assume_role_policy=trust,
             description=f"IRSA role for {args.namespace}/{args.service_account}",
             tags=dict(args.tags),

@@ -60,6 +60,8 @@ class AddonSpec:
     service_account: Optional[str] = None
     managed_policy: Optional[str] = None
     configuration: Optional[dict] = None
+    # Short key for the IRSA role's name (IAM allows 64 characters with the autoname suffix).
+    role_key: Optional[str] = None
 
 
 # Add-ons nodes need to become Ready: created before any node group.
@@ -71,7 +73,7 @@ BEFORE_NODES = (
 # Add-ons that run as Deployments: created after node groups so they can schedule.
 AFTER_NODES = (
     AddonSpec("coredns"),
-    AddonSpec("aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy"),
+    AddonSpec("aws-ebs-csi-driver", "ebs-csi-controller-sa", "service-role/AmazonEBSCSIDriverPolicy", role_key="ebs-csi"),
 )
 
 
@@ -82,7 +84,7 @@ def managed_addons(name: str, specs: Sequence[AddonSpec], *, cluster_name: pulum
     for spec in specs:
         role = None
         if spec.service_account and spec.managed_policy:
-            role = IrsaRole(f"{name}-{spec.addon}", IrsaRoleArgs(
+            role = IrsaRole(f"{name}-{spec.role_key or spec.addon}", IrsaRoleArgs(
                 oidc=oidc, namespace="kube-system", service_account=spec.service_account,
                 managed_policy_arns=[context.managed_policy_arn(spec.managed_policy)], tags=tags,
             ), opts=pulumi.ResourceOptions(parent=parent))

@@ -23,7 +23,7 @@ from tierstack.aws.iam import OidcIssuer
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.cluster.addons import AFTER_NODES, BEFORE_NODES, managed_addons
 from tierstack.cluster.autoscaling import ClusterAutoscaling, ClusterAutoscalingArgs
-from tierstack.cluster.nodes import managed_node_group
+from tierstack.cluster.nodes import managed_node_groups
 from tierstack.config.model import ClusterSettings
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -73,6 +73,7 @@ class KubernetesCluster(pulumi.ComponentResource):
     node_groups: dict[str, aws.eks.NodeGroup]
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
+    workloads_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: KubernetesClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:cluster:KubernetesCluster", name, None, opts)
@@ -175,15 +176,14 @@ class KubernetesCluster(pulumi.ComponentResource):
             name, BEFORE_NODES, cluster_name=self.cluster.name, settings=settings, oidc=self.oidc, context=context,
             parent=self, tags=tags, depends_on=[self.cluster],
         )
-        self.node_groups = {
-            group_name: managed_node_group(
+        self.node_groups = {}
+        for group_name, group in settings.node_groups.items():
+            self.node_groups.update(managed_node_groups(
                 name, group_name, group,
                 cluster_name=self.cluster.name, node_role_arn=node_role.arn, subnet_ids=args.subnet_ids,
                 kubernetes_version=settings.kubernetes_version, tags=tags, parent=self,
                 depends_on=[*node_role_grants, *before_nodes.values()],
-            )
-            for group_name, group in settings.node_groups.items()
-        }
+            ))
         after_nodes = managed_addons(
             name, AFTER_NODES, cluster_name=self.cluster.name, settings=settings, oidc=self.oidc, context=context,
             parent=self, tags=tags, depends_on=list(self.node_groups.values()),
@@ -213,6 +213,11 @@ class KubernetesCluster(pulumi.ComponentResource):
             reclaim_policy="Retain" if args.protect else "Delete",
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[after_nodes["aws-ebs-csi-driver"]]),
         )
+
+        # What workloads need before they are sent: nodes to run on, cluster DNS, volumes and the
+        # default storage class. Not the autoscaler's and metrics-server's releases, which nothing
+        # waits on and which would otherwise add a Helm install to every first deploy's critical path.
+        self.workloads_ready = [*self.node_groups.values(), *after_nodes.values(), self.default_storage_class]
 
         system_pool = "system" if "system" in settings.node_groups else None
         self.autoscaling = ClusterAutoscaling(f"{name}-autoscaling", ClusterAutoscalingArgs(

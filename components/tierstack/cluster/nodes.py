@@ -1,13 +1,38 @@
-"""Managed node groups: one launch template and one EKS node group per configured group."""
+"""Managed node groups: a launch template and one EKS node group per configured group (or per AZ)."""
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from tierstack.config.model import NodeGroupSettings
+from tierstack.config.tiers import ZONAL_LABEL
+
+
+def managed_node_groups(name: str, group_name: str, settings: NodeGroupSettings, *,
+                        subnet_ids: Sequence[pulumi.Input[str]], **common) -> dict[str, aws.eks.NodeGroup]:
+    """The node groups of one configured group: one across every subnet, or with ``zonal`` one per AZ.
+
+    Zonal groups split the sizes evenly (rounded up, so the total never falls below the
+    configured minimum) and carry the zonal label the stateful workloads require.
+    """
+    if not settings.zonal:
+        return {group_name: managed_node_group(name, group_name, settings, subnet_ids=subnet_ids, **common)}
+    zones = len(subnet_ids)
+    per_zone = settings.model_copy(update={
+        "min_size": math.ceil(settings.min_size / zones),
+        "max_size": math.ceil(settings.max_size / zones),
+        "desired_size": math.ceil(settings.desired_size / zones) if settings.desired_size else None,
+        "labels": {**settings.labels, ZONAL_LABEL: "true"},
+    })
+    return {
+        f"{group_name}-az{index}": managed_node_group(name, group_name, per_zone, subnet_ids=[subnet],
+                                                      zone_suffix=f"az{index}", **common)
+        for index, subnet in enumerate(subnet_ids)
+    }
 
 
 def managed_node_group(
@@ -22,6 +47,7 @@ def managed_node_group(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource],
+    zone_suffix: str = "",
 ) -> aws.eks.NodeGroup:
     """A node group spread over every given subnet (one per AZ).
 
@@ -30,7 +56,8 @@ def managed_node_group(
     still read instance metadata from a pod (the EBS CSI node plugin) work; IRSA covers
     credentials, so pods never need the node role.
     """
-    resource_name = f"{name}-{group_name}"
+    physical_group = f"{group_name}-{zone_suffix}" if zone_suffix else group_name
+    resource_name = f"{name}-{physical_group}"
     group_tags = {**tags, "Name": resource_name, "tierstack.io/node-group": group_name}
     launch_template = aws.ec2.LaunchTemplate(
         f"{resource_name}-lt",
@@ -62,7 +89,7 @@ def managed_node_group(
     return aws.eks.NodeGroup(
         resource_name,
         cluster_name=cluster_name,
-        node_group_name_prefix=f"{group_name}-",
+        node_group_name_prefix=f"{physical_group}-",
         node_role_arn=node_role_arn,
         subnet_ids=list(subnet_ids),
         version=kubernetes_version,

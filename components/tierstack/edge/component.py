@@ -37,8 +37,6 @@ MANAGED_ALL_VIEWER_EXCEPT_HOST = "Managed-AllViewerExceptHostHeader"
 # Headers whose values never reach the WAF logs (credentials and sessions).
 REDACTED_HEADERS = ("authorization", "cookie")
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-# ACM's default quota of names per certificate: the API host, origin.<host> and eight regions.
-ACM_MAX_NAMES = 10
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,10 @@ class GlobalEdgeArgs:
     edge_provider: aws.Provider
     # A provider per origin region, for that region's certificate and load balancer lookups.
     regional_providers: Mapping[str, aws.Provider]
+    # The header CloudFront adds to every origin request, which the load balancers require
+    # (EdgeOrigins.verify_header / verify_value); None sends none.
+    verify_header: Optional[str] = None
+    verify_value: Optional[pulumi.Input[str]] = None
     # Production stacks: keep the log bucket, log group and their key from being deleted.
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -80,10 +82,6 @@ def check_args(args: GlobalEdgeArgs) -> None:
         raise ValueError("GlobalEdge needs at least one RegionalOrigin. Fix: pass each region's load balancer.")
     if len(set(regions)) != len(regions):
         raise ValueError(f"a region appears twice in origins ({', '.join(regions)}). Fix: pass one origin per region.")
-    names = naming.certificate_names(settings.api_host, regions)
-    if len(names) > ACM_MAX_NAMES:
-        raise ValueError(f"{len(regions)} regions need {len(names)} certificate names, over ACM's {ACM_MAX_NAMES}. "
-                         "Fix: serve at most 8 regions from one edge.")
     missing = [region for region in regions if region not in args.regional_providers]
     if missing:
         raise ValueError(f"no regional provider for {', '.join(missing)}. "
@@ -106,7 +104,6 @@ class GlobalEdge(pulumi.ComponentResource):
     web_acl_arn: pulumi.Output[str]
     health_check_ids: dict[str, pulumi.Output[str]]
     origin_hostnames: dict[str, str]
-    origin_certificate_arns: dict[str, pulumi.Output[str]]
     log_bucket_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: GlobalEdgeArgs, opts: Optional[pulumi.ResourceOptions] = None):
@@ -122,7 +119,7 @@ class GlobalEdge(pulumi.ComponentResource):
         self.api_hostname = api_host
 
         zone_id = aws.route53.get_zone_output(name=settings.zone_name, private_zone=False, opts=lookup).zone_id
-        self._certificates(name, args, api_host, regions, zone_id, tags, edge)
+        self._certificate(name, api_host, zone_id, tags, edge)
         self._origin_dns(name, args, api_host, zone_id, tags, edge)
 
         logs_key = KmsKey(f"{name}-logs", KmsKeyArgs(
@@ -152,49 +149,25 @@ class GlobalEdge(pulumi.ComponentResource):
             "certificate_arn": self.certificate_arn,
             "web_acl_arn": self.web_acl_arn,
             "health_check_ids": self.health_check_ids,
-            "origin_certificate_arns": self.origin_certificate_arns,
         })
 
-    def _certificates(self, name, args: GlobalEdgeArgs, api_host: str, regions: list[str], zone_id, tags, edge) -> None:
-        """CloudFront's certificate in us-east-1, and one per region for its load balancer.
+    def _certificate(self, name, api_host: str, zone_id, tags, edge) -> None:
+        """CloudFront's certificate, in us-east-1, for the public API name only.
 
-        The edge certificate covers every name, so its DNS validation records (one per name,
-        shared by every certificate for that name in the account) validate the regional ones.
+        The origins have certificates of their own in their regions (``EdgeOrigins``); sharing no
+        name with them keeps the load balancer controller from ever seeing two certificates for
+        one host.
         """
-        names = naming.certificate_names(api_host, regions)
         certificate = aws.acm.Certificate(
-            f"{name}-cert", domain_name=names[0], subject_alternative_names=names[1:], validation_method="DNS",
-            tags={**tags, "Name": api_host}, opts=edge,
-        )
-        records: dict[str, aws.route53.Record] = {}
-        for domain in names:
-            option = certificate.domain_validation_options.apply(
-                lambda options, domain=domain: next(o for o in options if o.domain_name == domain))
-            records[domain] = aws.route53.Record(
-                f"{name}-cert-{naming.validation_key(api_host, domain)}",
-                zone_id=zone_id, name=option.resource_record_name, type=option.resource_record_type,
-                records=[option.resource_record_value], ttl=300,
-                # Another certificate for the same name may already have written this record.
-                allow_overwrite=True, opts=edge,
-            )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-cert-validation", certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn for record in records.values()], opts=edge,
-        )
-        self.certificate_arn = validation.certificate_arn
-
-        self.origin_certificate_arns = {}
-        for region in regions:
-            regional = pulumi.ResourceOptions(parent=self, provider=args.regional_providers[region])
-            shared, own = naming.origin_host(api_host), naming.regional_origin_host(api_host, region)
-            origin_certificate = aws.acm.Certificate(
-                f"{name}-{region_code(region)}-origin-cert", domain_name=shared, subject_alternative_names=[own],
-                validation_method="DNS", tags={**tags, "Name": own}, opts=regional,
-            )
-            self.origin_certificate_arns[region] = aws.acm.CertificateValidation(
-                f"{name}-{region_code(region)}-origin-cert-validation", certificate_arn=origin_certificate.arn,
-                validation_record_fqdns=[records[shared].fqdn, records[own].fqdn], opts=regional,
-            ).certificate_arn
+            f"{name}-cert", domain_name=api_host, validation_method="DNS", tags={**tags, "Name": api_host}, opts=edge)
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(
+            f"{name}-cert-{naming.validation_key(api_host, api_host)}",
+            zone_id=zone_id, name=option.resource_record_name, type=option.resource_record_type,
+            records=[option.resource_record_value], ttl=300, allow_overwrite=True, opts=edge)
+        self.certificate_arn = aws.acm.CertificateValidation(
+            f"{name}-cert-validation", certificate_arn=certificate.arn, validation_record_fqdns=[record.fqdn], opts=edge,
+        ).certificate_arn
 
     def _origin_dns(self, name, args: GlobalEdgeArgs, api_host: str, zone_id, tags, edge) -> None:
         """Per region: a name for its load balancer, a health check on it, and its routed record."""
@@ -300,8 +273,10 @@ class GlobalEdge(pulumi.ComponentResource):
             cache_policy = policy_id(cache_class)
             behaviors.extend(cdn.path_behavior(path, target, cache_policy, request_policy_id) for path in cache_class.paths)
         timeout = settings.origin_read_timeout_seconds
-        origins = [cdn.custom_origin(naming.origin_id(r), naming.regional_origin_host(api_host, r), timeout) for r in regions]
-        origins.append(cdn.custom_origin(naming.NEAREST_ORIGIN_ID, naming.origin_host(api_host), timeout))
+        header = (args.verify_header, args.verify_value) if args.verify_header and args.verify_value is not None else None
+        origins = [cdn.custom_origin(naming.origin_id(r), naming.regional_origin_host(api_host, r), timeout, header)
+                   for r in regions]
+        origins.append(cdn.custom_origin(naming.NEAREST_ORIGIN_ID, naming.origin_host(api_host), timeout, header))
 
         bucket, bucket_ready = access_log_bucket(
             name, key_arn=logs_key.arn, retention_days=settings.log_retention_days, protect=args.protect,

@@ -36,15 +36,6 @@ def origin_id(region: str) -> str:
     return f"alb-{region_code(region)}"
 
 
-def certificate_names(api_host: str, regions: Sequence[str]) -> list[str]:
-    """Every name the edge certificate covers: the public host first, then the origin names.
-
-    ACM's DNS validation record depends only on the name and the account, so these records
-    also validate the regional origin certificates for the same names.
-    """
-    return [api_host, origin_host(api_host), *(regional_origin_host(api_host, r) for r in regions)]
-
-
 def validation_key(api_host: str, name: str) -> str:
     """A short, stable suffix for the validation record of ``name``: api, origin or a region code."""
     if name == api_host:

@@ -56,6 +56,10 @@ class ObservabilityArgs:
     agents_namespace: str = "agents"
     # The node pools (tierstack.io/pool labels) the cluster has, for soft placement.
     node_pools: Sequence[str] = ()
+    # The cluster has zonal node groups (ClusterSettings.zonal_capacity): pods on EBS volumes
+    # (Prometheus, Alertmanager, Jaeger) are confined to them, so a node can always be added in
+    # their volume's AZ.
+    zonal_capacity: bool = False
     watched: WatchedResources = field(default_factory=WatchedResources)
     protect: bool = False
     depends_on: Sequence[pulumi.Resource] = ()
@@ -126,7 +130,7 @@ class Observability(pulumi.ComponentResource):
             values=manifests.kube_prometheus_stack_values(
                 settings, cluster_name=args.cluster_name, region=args.region,
                 alertmanager_role_arn=alertmanager_role.arn, topic_arn=self.alert_topic.arn,
-                node_pools=args.node_pools),
+                node_pools=args.node_pools, zonal_capacity=args.zonal_capacity),
             provider=args.provider, parent=self, depends_on=[space, alertmanager_role, *args.depends_on])
 
         targets = _targets(args.agents_namespace, args.watched)
@@ -138,7 +142,7 @@ class Observability(pulumi.ComponentResource):
         self.register_outputs({
             "alert_topic_arn": self.alert_topic_arn,
             "prometheus_url": f"http://{manifests.PROMETHEUS_SERVICE}.{namespace}.svc:9090",
-            "trace_endpoint": f"{manifests.COLLECTOR_NAME}.{namespace}.svc:{manifests.OTLP_GRPC_PORT}",
+            "trace_endpoint": manifests.collector_endpoint(),
         })
 
     def _cloudwatch_exporter(self, name: str, args: ObservabilityArgs, space: k8s.core.v1.Namespace) -> None:
@@ -153,11 +157,8 @@ class Observability(pulumi.ComponentResource):
         self.cloudwatch_exporter = pinned_release(
             f"{name}-cloudwatch-exporter", charts.CLOUDWATCH_EXPORTER, namespace=manifests.NAMESPACE,
             values={
+                # A string the chart renders into its own ConfigMap (configMap.enabled, the default).
                 "config": metrics.cloudwatch_exporter_config(args.region, search_tags),
-                # The chart mounts a ConfigMap it only creates when asked, under the release's name.
-                "configMap": {"enabled": True},
-                "configMapName": "",
-                "service": {"enabled": True},
                 "serviceMonitor": {"enabled": True, "interval": "60s"},
                 "serviceAccount": {"create": True, "name": CLOUDWATCH_EXPORTER_ACCOUNT,
                                    "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
@@ -211,7 +212,7 @@ class Observability(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
             self.jaeger = pinned_release(
                 f"{name}-jaeger", charts.JAEGER, namespace=namespace,
-                values=manifests.jaeger_values(settings, args.node_pools),
+                values=manifests.jaeger_values(settings, args.node_pools, args.zonal_capacity),
                 provider=args.provider, parent=self, depends_on=[space, claim],
                 release_name=manifests.JAEGER_NAME)
             depends.append(self.jaeger)

@@ -11,6 +11,7 @@ import shlex
 from typing import Any, Mapping, Optional, Sequence
 
 from tierstack import charts
+from tierstack.config.tiers import ZONAL_LABEL
 from tierstack.observability.dashboards import DATASOURCE_UID
 from tierstack.observability.settings import ObservabilitySettings
 from tierstack.services import manifests as services_manifests
@@ -31,8 +32,11 @@ DASHBOARD_LABEL = {"grafana_dashboard": "1"}
 RECEIVER_SECRETS_DIR = "/etc/alertmanager/receivers"
 SLACK_WEBHOOK_FILE = "slack-webhook-url"
 PAGERDUTY_KEY_FILE = "pagerduty-routing-key"
-# The AWS CLI that fetches them: an exact tag, verified to exist, so no pod start pulls a new build.
-AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.36.46"
+# The AWS CLI that fetches them: an exact tag, so no pod start pulls a new build.
+AWS_CLI_IMAGE = charts.AWS_CLI_IMAGE
+# kube-prometheus-stack's switches for what EKS does not expose, and the rule groups about them.
+EKS_HIDDEN_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+EKS_HIDDEN_RULE_GROUPS = ("kubeControllerManager", "kubeSchedulerAlerting", "kubeSchedulerRecording", "etcd", "kubeProxy")
 # Monitoring prefers the system pool, then general capacity, like the controllers.
 PREFERRED_POOLS = ("system", "general")
 WARNING_RECEIVER, CRITICAL_RECEIVER, NULL_RECEIVER = "tierstack-warning", "tierstack-critical", "null"
@@ -53,6 +57,21 @@ def pool_affinity(node_pools: Sequence[str]) -> dict[str, Any]:
     """Soft placement on the preferred pools the cluster has ({} when it has none of them)."""
     pools = [p for p in PREFERRED_POOLS if p in node_pools]
     return services_manifests.pool_affinity(pools) if pools else {}
+
+
+def stateful_affinity(node_pools: Sequence[str], zonal_capacity: bool) -> dict[str, Any]:
+    """Placement of pods on zonal EBS volumes: required on zonal node groups where the cluster has them.
+
+    A volume pins its pod to one AZ; only a node group of that AZ lets the Cluster Autoscaler add a
+    node there, so such pods never stay Pending after a reschedule.
+    """
+    affinity = pool_affinity(node_pools)
+    if not zonal_capacity:
+        return affinity
+    required = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": ZONAL_LABEL, "operator": "In", "values": ["true"]}]}]}}
+    node = affinity.get("nodeAffinity", {})
+    return {"nodeAffinity": {**node, **required}}
 
 
 def _claim(gib: int) -> dict[str, Any]:
@@ -149,12 +168,19 @@ def receiver_secrets_pod_parts(settings: ObservabilitySettings, region: str) -> 
 
 def kube_prometheus_stack_values(settings: ObservabilitySettings, *, cluster_name: str, region: str,
                                  alertmanager_role_arn: Any, topic_arn: Any,
-                                 node_pools: Sequence[str] = ()) -> dict[str, Any]:
+                                 node_pools: Sequence[str] = (), zonal_capacity: bool = False) -> dict[str, Any]:
     prometheus, am = settings.prometheus, settings.alertmanager
     affinity = pool_affinity(node_pools)
     placement = {"affinity": affinity} if affinity else {}
+    stateful = stateful_affinity(node_pools, zonal_capacity)
+    volume_placement = {"affinity": stateful} if stateful else {}
     return {
         "crds": {"enabled": True},
+        # EKS runs the scheduler, controller-manager and etcd out of sight and binds kube-proxy's
+        # metrics to localhost: scraping them finds no target (KubeSchedulerDown and
+        # KubeControllerManagerDown page as critical forever) or a refused one (TargetDown).
+        **{component: {"enabled": False} for component in EKS_HIDDEN_COMPONENTS},
+        "defaultRules": {"rules": {group: False for group in EKS_HIDDEN_RULE_GROUPS}},
         "prometheus": {"podDisruptionBudget": {"enabled": prometheus.replicas > 1, "minAvailable": 1}, "prometheusSpec": {
             "replicas": prometheus.replicas,
             "retention": f"{prometheus.retention_days}d",
@@ -168,7 +194,7 @@ def kube_prometheus_stack_values(settings: ObservabilitySettings, *, cluster_nam
             "ruleSelectorNilUsesHelmValues": False,
             "storageSpec": {"volumeClaimTemplate": {"spec": _claim(prometheus.storage_gib)}},
             "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-            **placement,
+            **volume_placement,
         }},
         "alertmanager": {
             "serviceAccount": {"create": True, "name": ALERTMANAGER_SERVICE_ACCOUNT,
@@ -180,7 +206,7 @@ def kube_prometheus_stack_values(settings: ObservabilitySettings, *, cluster_nam
                 "storage": {"volumeClaimTemplate": {"spec": _claim(am.storage_gib)}},
                 "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
                 **receiver_secrets_pod_parts(settings, region),
-                **placement,
+                **volume_placement,
             },
         },
         "grafana": {
@@ -259,13 +285,14 @@ def jaeger_config(settings: ObservabilitySettings) -> dict[str, Any]:
     }
 
 
-def jaeger_values(settings: ObservabilitySettings, node_pools: Sequence[str] = ()) -> dict[str, Any]:
+def jaeger_values(settings: ObservabilitySettings, node_pools: Sequence[str] = (),
+                  zonal_capacity: bool = False) -> dict[str, Any]:
     """One Jaeger pod (Badger allows one writer) with the span store on the encrypted claim.
 
     The root filesystem is read-only, so if the chart ever stopped mounting the claim, Badger
     could not write and the release would fail (and roll back) instead of losing traces silently.
     """
-    affinity = pool_affinity(node_pools)
+    affinity = stateful_affinity(node_pools, zonal_capacity)
     return {
         "jaeger": {
             "replicas": 1,
@@ -281,6 +308,11 @@ def jaeger_values(settings: ObservabilitySettings, node_pools: Sequence[str] = (
         # A complete Jaeger configuration, replacing the image's built-in all-in-one one.
         "userconfig": jaeger_config(settings),
     }
+
+
+def collector_endpoint() -> str:
+    """The OTLP/gRPC address workloads export to: the collector's Service, inside the cluster."""
+    return f"http://{COLLECTOR_NAME}.{NAMESPACE}.svc.cluster.local:{OTLP_GRPC_PORT}"
 
 
 def jaeger_endpoint() -> str:

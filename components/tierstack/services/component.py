@@ -19,9 +19,10 @@ from tierstack.aws import policies
 from tierstack.aws.context import aws_context
 from tierstack.aws.iam import OidcIssuer
 from tierstack.config.model import ServicesSettings, ServiceSettings
+from tierstack.data import DatabaseUsers, DatabaseUsersArgs, ShardedDatabase, database_user
 from tierstack.services import manifests
 from tierstack.services.controllers import ServiceControllers, ServiceControllersArgs
-from tierstack.services.manifests import Workload
+from tierstack.services.manifests import EdgeOrigin, Workload
 from tierstack.services.queue import RequestQueue, RequestQueueArgs
 from tierstack.services.workload import AgentService, AgentServiceArgs
 
@@ -43,13 +44,27 @@ class DataAccess:
     """How the services reach the data tier of their cell."""
 
     shard_map_json: pulumi.Input[str]
-    database_policy: pulumi.Input[dict]
+    # The cell's shards: services connect with IAM tokens for their own database user.
+    database: ShardedDatabase
     cache_endpoint: pulumi.Input[str]
     cache_port: int
     cache_secret_arn: pulumi.Input[str]
     cache_policy: pulumi.Input[dict]
     cache_default_ttl_seconds: int
     semantic_cache: str
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """Where the workloads send traces (OTLP) and the resource attributes every span carries.
+
+    The OpenTelemetry SDKs read these from the standard OTEL_* variables, so an image gets its
+    traces into the cell's tail-sampling collector without code that knows the cluster.
+    """
+
+    otlp_endpoint: str
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    protocol: str = "grpc"
 
 
 @dataclass(frozen=True)
@@ -69,8 +84,10 @@ class AgentServicesArgs:
     protect: bool = False
     # The cell's data tier; None runs the services without database or cache wiring.
     data: Optional[DataAccess] = None
-    # Behind the global edge: the origin names this cell's load balancer answers to.
-    origin_hosts: Sequence[str] = ()
+    # Behind the global edge: how this cell's load balancer serves as its origin.
+    edge_origin: Optional[EdgeOrigin] = None
+    # The cell's trace collector; None leaves the OTEL_* variables unset.
+    telemetry: Optional[Telemetry] = None
     depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -141,8 +158,8 @@ class AgentServices(pulumi.ComponentResource):
         self.ingress = k8s.networking.v1.Ingress(
             f"{name}-public-api",
             metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
-                                        manifests.ingress_annotations(settings.ingress)),
-            spec=manifests.ingress_spec(routes, settings.ingress, args.origin_hosts),
+                                        manifests.ingress_annotations(settings.ingress, routes, args.edge_origin)),
+            spec=manifests.ingress_spec(routes, settings.ingress, args.edge_origin),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
                 controllers.load_balancer_controller, *[self.services[n].service for _, n in routes]]),
         )
@@ -183,7 +200,12 @@ class AgentServices(pulumi.ComponentResource):
                                         {"app.kubernetes.io/part-of": manifests.PART_OF}),
             data={SHARD_MAP_FILE: args.data.shard_map_json},
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
-        return [config_map]
+        # The services' database users (IAM authentication) exist before any service starts.
+        users = DatabaseUsers(f"{name}-db-users", DatabaseUsersArgs(
+            provider=args.provider, namespace=args.settings.namespace, oidc=args.oidc, shards=args.data.database,
+            users=[database_user(n) for n in sorted(DATABASE_USERS)], region=args.region,
+            depends_on=[space], tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+        return [config_map, users.job]
 
     @staticmethod
     def _policy(service_name: str, own: Optional[pulumi.Input[dict]], args: AgentServicesArgs) -> Optional[pulumi.Output[str]]:
@@ -191,7 +213,7 @@ class AgentServices(pulumi.ComponentResource):
         parts: list = [own] if own is not None else []
         if args.data is not None:
             if service_name in DATABASE_USERS:
-                parts.append(args.data.database_policy)
+                parts.append(args.data.database.connect_policy([database_user(service_name)]))
             if service_name in CACHE_USERS:
                 parts.append(args.data.cache_policy)
         if not parts:
@@ -207,9 +229,19 @@ class AgentServices(pulumi.ComponentResource):
     @staticmethod
     def _env(args: AgentServicesArgs, env: Mapping[str, str], service_name: str) -> list[dict]:
         wiring: list[dict] = [{"name": "AWS_REGION", "value": args.region}]
+        if args.telemetry is not None:
+            attributes = {**args.telemetry.resource_attributes, "cloud.region": args.region,
+                          "k8s.cluster.name": args.cluster_name, "k8s.namespace.name": args.settings.namespace}
+            wiring += [{"name": "OTEL_SERVICE_NAME", "value": service_name},
+                       {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": args.telemetry.otlp_endpoint},
+                       {"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": args.telemetry.protocol},
+                       {"name": "OTEL_RESOURCE_ATTRIBUTES",
+                        "value": ",".join(f"{k}={v}" for k, v in sorted(attributes.items()))}]
         data = args.data
         if data is not None and service_name in DATABASE_USERS:
-            wiring.append({"name": "SHARD_MAP_PATH", "value": f"{SHARD_MAP_DIRECTORY}/{SHARD_MAP_FILE}"})
+            wiring += [{"name": "SHARD_MAP_PATH", "value": f"{SHARD_MAP_DIRECTORY}/{SHARD_MAP_FILE}"},
+                       {"name": "DB_USER", "value": database_user(service_name)},
+                       {"name": "DB_IAM_AUTH", "value": "true"}]
         if data is not None and service_name in CACHE_USERS:
             wiring += [{"name": "CACHE_HOST", "value": data.cache_endpoint},
                        {"name": "CACHE_PORT", "value": str(data.cache_port)},

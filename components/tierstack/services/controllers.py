@@ -74,6 +74,10 @@ class ServiceControllers(pulumi.ComponentResource):
                 "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
                                    "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn}},
                 "podDisruptionBudget": {"maxUnavailable": 1},
+                # The Service mutator only gives type-LoadBalancer Services a load balancer class;
+                # tierstack has none (the API is an Ingress). It fails closed on every Service in the
+                # cluster, so while the controller is not Ready no Service anywhere could be created.
+                "enableServiceMutatorWebhook": False,
             },
             provider=args.provider, parent=self, depends_on=[lbc_role, *args.depends_on],
         )

@@ -6,6 +6,7 @@ them to pulumi-kubernetes unchanged, and tests validate them against the officia
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
@@ -198,40 +199,88 @@ def default_deny_spec() -> dict:
     return {"podSelector": {}, "policyTypes": ["Ingress"]}
 
 
-def ingress_annotations(settings: IngressSettings) -> dict[str, str]:
-    annotations = {
-        "alb.ingress.kubernetes.io/scheme": "internet-facing",
-        "alb.ingress.kubernetes.io/target-type": "ip",
+@dataclass(frozen=True)
+class EdgeOrigin:
+    """How a cell's load balancer serves as an origin of the global edge (``tierstack.edge.origins``).
+
+    The listener uses ``certificate_arn`` (an issued certificate, so no discovery), the load
+    balancer admits only ``security_group_ids``' sources, and every rule but the health check's
+    requires CloudFront's secret header.
+    """
+
+    hosts: Sequence[str]
+    certificate_arn: Any
+    # Comma-separated security group ids (a string or an Output of one).
+    security_groups: Any
+    # The listener-rule condition that requires the header: ``verify_condition(header, secret)``.
+    verify_condition: Any
+    health_path: str = "/healthz"
+
+
+HEALTH_CHECK_ACTION = "health-check"
+_ANNOTATION = "alb.ingress.kubernetes.io/"
+
+
+def ingress_annotations(settings: IngressSettings, routes: Sequence[tuple[str, str]] = (),
+                        origin: Optional[EdgeOrigin] = None) -> dict[str, Any]:
+    annotations: dict[str, Any] = {
+        f"{_ANNOTATION}scheme": "internet-facing",
+        f"{_ANNOTATION}target-type": "ip",
         # HTTPS only: no port-80 listener exists to redirect from or fall back to.
-        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTPS": 443}]',
-        "alb.ingress.kubernetes.io/ssl-policy": settings.ssl_policy,
-        "alb.ingress.kubernetes.io/backend-protocol": "HTTP",
-        "alb.ingress.kubernetes.io/load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
+        f"{_ANNOTATION}listen-ports": '[{"HTTPS": 443}]',
+        f"{_ANNOTATION}ssl-policy": settings.ssl_policy,
+        f"{_ANNOTATION}backend-protocol": "HTTP",
+        f"{_ANNOTATION}load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
     }
     if settings.certificate_arn:
-        annotations["alb.ingress.kubernetes.io/certificate-arn"] = settings.certificate_arn
+        annotations[f"{_ANNOTATION}certificate-arn"] = settings.certificate_arn
+    if origin is None:
+        return annotations
+    annotations[f"{_ANNOTATION}certificate-arn"] = origin.certificate_arn
+    # Our groups replace the controller's open-to-the-world frontend group; the controller still
+    # opens the targets' group to the load balancer.
+    annotations[f"{_ANNOTATION}security-groups"] = origin.security_groups
+    annotations[f"{_ANNOTATION}manage-backend-security-group-rules"] = "true"
+    for service in sorted({service for _, service in routes}):
+        annotations[f"{_ANNOTATION}conditions.{service}"] = origin.verify_condition
+    health_target = _health_target(routes)
+    if health_target:
+        # Route 53's health checkers cannot send the secret header: the health path forwards to
+        # the same service without the condition, and nothing else is reachable without it.
+        annotations[f"{_ANNOTATION}actions.{HEALTH_CHECK_ACTION}"] = json.dumps({
+            "type": "forward", "forwardConfig": {"targetGroups": [{"serviceName": health_target, "servicePort": "http"}]}})
     return annotations
 
 
+def verify_condition(header: str, secret: str) -> str:
+    """A listener-rule condition (the controller's conditions annotation) that requires ``header: secret``."""
+    return json.dumps([{"field": "http-header", "httpHeaderConfig": {"httpHeaderName": header, "values": [secret]}}])
+
+
+def _health_target(routes: Sequence[tuple[str, str]]) -> Optional[str]:
+    """The service behind the shortest public prefix answers the load balancer's health path."""
+    return min(routes, key=lambda r: len(r[0]))[1] if routes else None
+
+
 def ingress_spec(routes: Sequence[tuple[str, str]], settings: IngressSettings,
-                 origin_hosts: Sequence[str] = ()) -> dict:
+                 origin: Optional[EdgeOrigin] = None) -> dict:
     """routes: (path prefix, service name), longest prefix first so '/' never shadows '/auth'.
 
-    Standalone, the rule answers settings.host. Behind the global edge, the load balancer
-    answers the edge's origin names (whatever Host CloudFront and the health checks send), and
-    the TLS hosts are those names, by which the controller finds the regional certificate.
+    Standalone, the rule answers settings.host and the controller finds the certificate by that
+    host. Behind the global edge, the load balancer answers the edge's origin names (whatever
+    Host CloudFront and the health checks send) with the certificate the annotation names.
     """
     paths = [{"path": path, "pathType": "Prefix",
               "backend": {"service": {"name": service, "port": {"name": "http"}}}}
              for path, service in sorted(routes, key=lambda r: -len(r[0]))]
+    if origin is not None and routes:
+        paths.insert(0, {"path": origin.health_path, "pathType": "Exact",
+                         "backend": {"service": {"name": HEALTH_CHECK_ACTION, "port": {"name": "use-annotation"}}}})
     rule: dict[str, Any] = {"http": {"paths": paths}}
-    tls_hosts = list(origin_hosts)
-    if settings.host and not origin_hosts:
-        rule["host"] = settings.host
-        tls_hosts = [settings.host]
     spec: dict[str, Any] = {"ingressClassName": "alb", "rules": [rule]}
-    if tls_hosts:
-        spec["tls"] = [{"hosts": tls_hosts}]
+    if settings.host and origin is None:
+        rule["host"] = settings.host
+        spec["tls"] = [{"hosts": [settings.host]}]
     return spec
 
 

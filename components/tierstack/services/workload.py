@@ -27,6 +27,8 @@ class AgentServiceArgs:
     expose: bool = True
     # The IRSA role's inline policy: exactly what this workload calls in AWS, or nothing.
     iam_policy: Optional[pulumi.Input[str]] = None
+    # What every object must wait for: the namespace (which the engine cannot infer from its name),
+    # and anything the pods read at start such as the shard map.
     depends_on: Sequence[pulumi.Resource] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -40,12 +42,14 @@ class AgentService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AgentServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:services:AgentService", name, None, opts)
         workload = args.workload
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        # Every object waits for what the caller says must exist first (its namespace at least):
+        # a literal namespace string is no dependency, and the API server answers NotFound.
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
 
         def meta(annotations=None):
             return manifests.metadata(workload.name, workload.namespace, workload.labels, annotations)
 
-        role = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
+        role = IrsaRole(name, IrsaRoleArgs(
             oidc=args.oidc, namespace=workload.namespace, service_account=workload.name,
             inline_policy=args.iam_policy, tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))

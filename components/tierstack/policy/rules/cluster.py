@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from tierstack.policy.model import Severity, rule
-from tierstack.policy.props import get, has, items, truthy
+from collections import defaultdict
+from typing import Mapping
+
+from tierstack.config.tiers import ZONAL_LABEL
+from tierstack.policy.model import Severity, rule, stack_rule
+from tierstack.policy.props import UNDECIDED, get, has, items, known, raw, truthy
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -11,6 +15,12 @@ LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SUPPORTED_VERSIONS = ("1.33", "1.34", "1.35", "1.36")
 BASE_LOG_TYPES = ("api", "audit", "authenticator")
 ALL_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+def _label(resource, key: str):
+    """A node group label (label keys hold dots, so not through ``get``'s dotted paths)."""
+    labels = get(resource.props, "labels", {}) or {}
+    return raw(labels).get(key) if isinstance(labels, Mapping) else None
 
 
 @rule("eks-private-endpoint",
@@ -80,8 +90,31 @@ def eks_supported_version(resource, context):
       NODE_GROUP)
 def eks_node_groups_multi_az(resource, context):
     subnets = get(resource.props, "subnetIds", [])
+    # A zonal group is one AZ of a set; eks-zonal-node-groups-span-azs judges the set.
+    if _label(resource, ZONAL_LABEL) == "true":
+        return
     if len(subnets) < 2:
         yield f"node group uses {len(subnets)} subnet(s); a single AZ takes the whole group down with it"
+
+
+@stack_rule("eks-zonal-node-groups-span-azs",
+            f"Zonal node groups (labelled {ZONAL_LABEL}) of one pool together span at least two subnets.",
+            Severity.HIGH,
+            "Create one zonal node group per private subnet (tierstack does this for groups with zonal: true), "
+            "so the pool survives the loss of an AZ.")
+def eks_zonal_node_groups_span_azs(resources, context):
+    pools = defaultdict(list)
+    for group in (r for r in resources if r.type == NODE_GROUP):
+        if _label(group, ZONAL_LABEL) != "true":
+            continue
+        cluster = known(group.props, "clusterName")
+        pools[(cluster, _label(group, "tierstack.io/node-group") or group.name)].append(group)
+    for (cluster, pool), groups in pools.items():
+        if cluster is UNDECIDED:
+            continue
+        distinct = {subnet for group in groups for subnet in items(group.props, "subnetIds")}
+        if len(distinct) < 2:
+            yield groups[0], f"the zonal groups of pool '{pool}' cover {len(distinct)} subnet(s); one AZ takes the pool down"
 
 
 @rule("eks-no-ssh-to-nodes",
