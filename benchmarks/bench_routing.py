@@ -28,12 +28,19 @@ def main() -> None:
             runs.append(time.perf_counter() - started)
         best = min(runs)
         print(f"{shards:>6} {args.ids / best:>12,.0f} {best / args.ids * 1e9:>10.0f}")
-    shard_map = ShardMap("us-east-1", tuple(ShardEndpoint(i, "w", "r", 5432, "agents") for i in range(10)))
-    started = time.perf_counter()
-    for user in ids[:200_000]:
-        shard_map.route(user)
-    elapsed = time.perf_counter() - started
-    print(f"ShardMap.route over 10 shards: {200_000 / elapsed:,.0f} lookups/s")
+    sample = ids[:200_000]
+    steady = ShardMap("us-east-1", tuple(ShardEndpoint(i, "w", "r", 5432, "agents") for i in range(10)))
+    # Mid-way through adding shard 10: routed over the 10 active shards, shard 10 provisioning.
+    growing = ShardMap("us-east-1", tuple(
+        ShardEndpoint(i, "w", "r", 5432, "agents", state="active" if i < 10 else "provisioning") for i in range(11)))
+    for label, call in (("ShardMap.route, 10 active", steady.route),
+                        ("ShardMap.route, 10 active + 1 provisioning", growing.route),
+                        ("ShardMap.copy_target, 10 active + 1 provisioning", growing.copy_target)):
+        started = time.perf_counter()
+        for user in sample:
+            call(user)
+        elapsed = time.perf_counter() - started
+        print(f"{label}: {len(sample) / elapsed:,.0f} lookups/s")
     print(f"(best of {args.repeat}; single core, Python {sys.version.split()[0]})")
 
 
