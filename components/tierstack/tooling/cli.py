@@ -12,6 +12,7 @@ from tierstack.config.tiers import Tier
 EXIT_CONFIG = 2
 EXIT_POLICY = 3
 EXIT_DEPLOY = 4
+EXIT_UNSAFE = 5
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +42,30 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
 
     commands.add_parser("tiers", help="print the five scale-tier presets side by side")
+
+    inventory = commands.add_parser("inventory", help="list the URNs a stack's plan registers (the identity contract)")
+    inventory.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    inventory.add_argument("--tier", choices=[t.value for t in Tier],
+                           help="plan the stack at this tier, with the account assumptions any tier needs")
+    inventory.add_argument("--write", action="store_true",
+                           help="write inventory/<stack>.txt (or <stack>@<tier>.txt) instead of printing")
+    inventory.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
+
+    diff = commands.add_parser(
+        "diff", help="compare the stack with a target and say whether applying it to a live stack is safe",
+        description="Before is the stack as configured (or --from-plan); after is the target. "
+                    f"Exit 0 when safe, {EXIT_UNSAFE} when a change would lose data or fail, {EXIT_CONFIG} on "
+                    "config errors.")
+    diff.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    diff.add_argument("--tier", choices=[t.value for t in Tier], help="target: the same stack at this tier")
+    diff.add_argument("--to-stack", metavar="OTHER", help="target: another stack file of this project")
+    diff.add_argument("--to-config", type=Path, metavar="FILE",
+                      help="target: the stack with these 'namespace:key: value' overrides (YAML) deep-merged in")
+    diff.add_argument("--from-plan", type=Path, metavar="BEFORE.json",
+                      help="before: an earlier `tierstack plan --json` (the stack as configured is then after)")
+    diff.add_argument("--json", type=Path, metavar="FILE", help="write the classified changes as JSON")
+    diff.add_argument("--expand", action="store_true", help="list every change instead of counts per type")
+    diff.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
     return parser
 
 
@@ -53,6 +78,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
     if args.command == "policy-config":
         return _policy_config(args)
+    if args.command == "inventory":
+        return _inventory(args)
+    if args.command == "diff":
+        return _diff(args)
     return _plan(args)
 
 
@@ -116,6 +145,54 @@ def _policy_config(args: argparse.Namespace) -> int:
         args.output.write_text(document + "\n")
     else:
         print(document)
+    return 0
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from tierstack.tooling.inventory import inventory, inventory_path, render, write_inventory
+    from tierstack.tooling.plan import ANY_TIER_ASSUMPTIONS, PlanConfigError, plan_stack
+    from tierstack.tooling.stackfiles import StackFileError, find_project
+
+    try:
+        project = find_project(args.project)
+        plan = plan_stack(args.stack, project=project, tier=args.tier,
+                          config_overrides=ANY_TIER_ASSUMPTIONS if args.tier else None)
+    except (PlanConfigError, StackFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.write:
+        path = inventory_path(project.root, args.stack, args.tier)
+        urns = write_inventory(plan, path)
+        print(f"wrote {len(urns)} URNs to {path}")
+    else:
+        sys.stdout.write(render(inventory(plan)))
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    import json
+
+    from tierstack.tooling.diff import DiffInputError, describe, diff_plans, plan_sides, render
+    from tierstack.tooling.plan import PlanConfigError
+    from tierstack.tooling.stackfiles import StackFileError, find_project
+
+    try:
+        project = find_project(args.project)
+        before, after = plan_sides(project, args.stack, tier=args.tier, to_stack=args.to_stack,
+                                   to_config=args.to_config, from_plan=args.from_plan)
+    except (PlanConfigError, StackFileError, DiffInputError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    result = diff_plans(before.resources, after.resources)
+    print(render(result, header=describe(before, after), expand=args.expand))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"before": before.to_json(), "after": after.to_json(), **result.to_json()},
+                                        indent=2, default=str) + "\n")
+        print(f"wrote {len(result.changes)} changes to {args.json}")
+    if result.unsafe:
+        print(f"diff: {len(result.unsafe_changes)} unsafe change(s); failing.", file=sys.stderr)
+        return EXIT_UNSAFE
     return 0
 
 
