@@ -89,6 +89,8 @@ def managed_node_group(
     return aws.eks.NodeGroup(
         resource_name,
         cluster_name=cluster_name,
+        # A prefix, not a fixed name: a replacement (e.g. new instance types) is created beside the old group
+        # first; EKS then drains the old group's nodes as Pulumi deletes it (force-terminating after 5 min).
         node_group_name_prefix=f"{physical_group}-",
         node_role_arn=node_role_arn,
         subnet_ids=list(subnet_ids),

@@ -48,6 +48,9 @@ class PlannedResource:
     additional_secret_outputs: list[str] = field(default_factory=list)
     # Top-level inputs that were secret; their values are kept for checks, masked in exports.
     secret_inputs: list[str] = field(default_factory=list)
+    # Earlier URNs this resource claims (``aliases=``, and those inherited from aliased parents),
+    # resolved as the engine resolves them: engine URNs, see ``engine_urn``.
+    aliases: list[str] = field(default_factory=list)
 
     @property
     def is_provider(self) -> bool:
@@ -109,16 +112,91 @@ class ProgramError(Exception):
         self.resources = resources
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def urn_parts(urn: str) -> tuple[str, str, str, str]:
+    """``(stack, project, qualified type, name)`` of ``urn:pulumi:stack::project::qualified$type::name``."""
+    stack, project, qualified_type, name = urn[len("urn:pulumi:"):].split("::", 3)
+    return stack, project, qualified_type, name
+
+
+def engine_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource (``Deployment.generateURN``).
+
+    The type part is the parent's whole qualified type chain, then ``$`` and the resource's
+    type; a resource whose parent is the root stack (or that has none) gets its bare type.
+    Pulumi's ``MockMonitor`` builds URNs differently (only the parent's last type, and a
+    ``pulumi:pulumi:Stack$`` prefix at the top), so identity checks use this instead.
+    """
+    parent_type = urn_parts(parent_urn)[2] if parent_urn else ""
+    qualified = type_ if parent_type in ("", ROOT_STACK_TYPE) else f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
+@dataclass(frozen=True)
+class _Identity:
+    urn: str  # the engine URN
+    name: str
+    aliases: tuple[str, ...]
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: TierstackMocks, regions: ProviderRegions):
         super().__init__(mocks)
         self.regions = regions
         self.recorded: list[PlannedResource] = []
         self.stack_urn = ""
+        # Monitor URN -> engine URN, name and aliases, to resolve the aliases of its children.
+        self._identities: dict[str, _Identity] = {}
+
+    def _resolve_aliases(self, request, urn: str) -> tuple[str, list[str]]:
+        """The resource's engine URN and its aliases as engine URNs, as ``stepGenerator.generateAliases`` does.
+
+        The SDK sends ``aliases`` (``Alias`` messages: a URN, or a spec of name/type/stack/project
+        and parentUrn/noParent) when the monitor supports alias specs, which ``MockMonitor`` says it
+        does; otherwise full URNs in ``aliasURNs``, which the SDK builds from the monitor's URNs and
+        which are kept as sent (a test pins that the monitor supports specs). A spec's missing
+        name/type/stack/project are the resource's own; its parent is the given one (or the
+        resource's own parent), none with ``noParent`` or when the parent is the root stack. A child of an aliased parent inherits one
+        alias per parent alias (with the parent's old name swapped in if its own name starts with
+        the parent's). The engine uses the one parent alias found in the old state; with no state
+        every candidate is kept.
+        """
+        stack, project, _, _ = urn_parts(urn)
+        parent = self._identities.get(request.parent)
+        own = engine_urn(stack, project, parent.urn if parent else request.parent, request.type, request.name)
+        explicit: list[str] = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") != "spec":
+                explicit.append(alias.urn)
+                continue
+            spec = alias.spec
+            name, type_ = spec.name or request.name, spec.type or request.type
+            if spec.noParent:
+                parents = [""]
+            elif spec.parentUrn:
+                given = self._identities.get(spec.parentUrn)
+                # A parent that was itself renamed: the engine uses its old URN, whichever matched.
+                parents = [given.urn, *given.aliases] if given else [spec.parentUrn]
+            else:
+                parents = [parent.urn if parent else request.parent]
+            explicit.extend(engine_urn(spec.stack or stack, spec.project or project, p, type_, name) for p in parents)
+        aliases = list(explicit)
+        if parent is not None:
+            for parent_alias in parent.aliases:
+                for old_type, old_name in [(request.type, request.name),
+                                           *((urn_parts(a)[2].split("$")[-1], urn_parts(a)[3]) for a in explicit)]:
+                    if old_name.startswith(parent.name):
+                        old_name = urn_parts(parent_alias)[3] + old_name[len(parent.name):]
+                    aliases.append(engine_urn(stack, project, parent_alias, old_type, old_name))
+        return own, [a for a in dict.fromkeys(aliases) if a != own]
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
+        own, aliases = self._resolve_aliases(request, response.urn)
+        self._identities[response.urn] = _Identity(own, request.name, tuple(aliases))
+        if request.type == ROOT_STACK_TYPE:
             self.stack_urn = response.urn
             return response
         inputs, secret_inputs = _unwrap_secrets(rpc.deserialize_properties(request.object, keep_internal=True))
@@ -141,6 +219,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             secret_inputs=secret_inputs,
+            aliases=aliases,
         ))
         return response
 

@@ -81,6 +81,8 @@ class Plan:
                         "protect": r.protect, "dependsOn": r.dependencies, "ignoreChanges": r.ignore_changes,
                         "deleteBeforeReplace": r.delete_before_replace, "retainOnDelete": r.retain_on_delete,
                         "additionalSecretOutputs": r.additional_secret_outputs,
+                        # Engine URNs (full parent type chain, no root-stack prefix), not the `urn` above.
+                        "aliases": r.aliases,
                     },
                 }
                 for r in self.resources
@@ -92,7 +94,7 @@ class Plan:
 # API endpoints a single runner can reach when there are several regions. Tests and benchmarks
 # plan the shipped stacks at every tier with these; a real stack states its own.
 ANY_TIER_ASSUMPTIONS: dict[str, Any] = {
-    "tierstack:quotas": {"rdsDbInstances": 300, "rdsDbClusters": 40, "elasticacheNodes": 300},
+    "tierstack:quotas": {"rdsDbInstances": 400, "rdsDbClusters": 60, "elasticacheNodes": 300},
     "tierstack:overrides": {"cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.0/24"]}},
 }
 
