@@ -206,3 +206,11 @@ def test_kubeconfig_uses_short_lived_eks_tokens():
     assert user["command"] == "aws" and user["args"][:2] == ["eks", "get-token"]
     assert user["args"][user["args"].index("--region") + 1] == "eu-west-1"
     assert "token" not in json.dumps(document["users"][0]).replace("get-token", "")
+
+
+def test_the_kubernetes_provider_updates_config_maps_in_place():
+    # The shard map is a fixed-name ConfigMap that pods mount: replacing it on every change would
+    # delete it under running pods and stall the ones starting.
+    resources = record(_cluster)
+    (provider,) = [r for r in resources if r.type == "pulumi:providers:kubernetes"]
+    assert provider.inputs["enableConfigMapMutable"] in (True, "true")

@@ -105,8 +105,18 @@ def test_auth_token_goes_only_through_write_only_arguments():
     assert secret.inputs["kmsKeyId"] == group.inputs["kmsKeyId"]
 
 
+@pytest.mark.parametrize("tier", TIERS)
+def test_every_tier_runs_the_cache_in_cluster_mode_so_growth_is_an_online_reshard(tier):
+    resources = record(lambda: _cache(tier))
+    (group,) = children_of(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert group.inputs["clusterMode"] == "enabled" and group.inputs["numNodeGroups"] >= 1
+    assert "numCacheClusters" not in group.inputs
+    (params,) = children_of(resources, "aws:elasticache/parameterGroup:ParameterGroup")
+    assert {"name": "cluster-enabled", "value": "yes"} in params.inputs["parameters"]
+
+
 def test_non_cluster_mode_runs_a_primary_and_replicas_and_admits_only_the_cluster():
-    resources = record(lambda: _cache("growth"))
+    resources = record(lambda: _cache("growth", clusterMode=False))
     (group,) = children_of(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
     assert group.inputs["clusterMode"] == "disabled" and group.inputs["numCacheClusters"] == 2
     sg = next(r for r in children_of(resources, "aws:ec2/securityGroup:SecurityGroup") if r.name == "cache-sg")
@@ -116,7 +126,7 @@ def test_non_cluster_mode_runs_a_primary_and_replicas_and_admits_only_the_cluste
 @pulumi.runtime.test
 def test_cache_endpoint_follows_cluster_mode():
     install_mocks()
-    sharded, single = _cache("scale"), _cache("growth")
+    sharded, single = _cache("scale"), _cache("growth", clusterMode=False)
 
     def check(endpoints):
         assert endpoints[0].startswith("clustercfg.") and endpoints[1].startswith("master.")
@@ -153,7 +163,9 @@ def test_storage_credentials_and_logs_are_locked_down():
     for cluster in children_of(resources, "aws:rds/cluster:Cluster"):
         inputs = cluster.inputs
         assert inputs["storageEncrypted"] is True and inputs["kmsKeyId"].startswith("arn:aws:kms:")
-        assert inputs["manageMasterUserPassword"] is True and "masterPassword" not in inputs
+        # One credential mechanism at every tier: generated, write-only, kept in our secret.
+        assert "manageMasterUserPassword" not in inputs and "masterPassword" not in inputs
+        assert inputs["masterPasswordWoVersion"] == 1 and "masterPasswordWo" in inputs
         assert inputs["iamDatabaseAuthenticationEnabled"] is True
         assert inputs["enabledCloudwatchLogsExports"] == ["postgresql"]
         assert inputs["backupRetentionPeriod"] == 7  # point-in-time recovery window
@@ -189,14 +201,27 @@ def test_production_protects_shards_and_keeps_final_snapshots():
         assert not cluster.protect and cluster.inputs["skipFinalSnapshot"] is True
 
 
-def test_global_database_shards_use_write_only_passwords():
+def test_a_shard_becomes_global_by_being_its_global_clusters_source():
     resources = record(lambda: _database("enterprise", shards=2))
     globals_ = children_of(resources, "aws:rds/globalCluster:GlobalCluster")
-    assert len(globals_) == 2 and all(g.inputs["storageEncrypted"] for g in globals_)
-    for cluster in children_of(resources, "aws:rds/cluster:Cluster"):
-        # RDS cannot manage master passwords for global database members.
-        assert "manageMasterUserPassword" not in cluster.inputs and "masterPassword" not in cluster.inputs
-        assert cluster.inputs["masterPasswordWoVersion"] == 1 and cluster.inputs["globalClusterIdentifier"]
+    clusters = {c.outputs["arn"]: c for c in children_of(resources, "aws:rds/cluster:Cluster")}
+    assert len(globals_) == 2
+    for global_cluster in globals_:
+        # Created from the existing cluster (AWS's path from regional to global), which therefore
+        # never gains globalClusterIdentifier in place, something the provider cannot do.
+        source = clusters[global_cluster.inputs["sourceDbClusterIdentifier"]]
+        assert global_cluster.inputs["forceDestroy"] is True and "engine" not in global_cluster.inputs
+        assert "globalClusterIdentifier" not in source.inputs and "globalClusterIdentifier" in source.ignore_changes
+        assert source.inputs["masterPasswordWoVersion"] == 1 and "manageMasterUserPassword" not in source.inputs
+
+
+def test_the_same_shard_planned_regional_and_global_differs_only_by_additions():
+    def shapes(tier_database):
+        resources = record(lambda: _database("enterprise", shards=1, **tier_database))
+        return {r.name: r.inputs for r in resources if r.type == "aws:rds/cluster:Cluster"}
+
+    regional, global_ = shapes({"globalDatabase": False}), shapes({"globalDatabase": True})
+    assert regional == global_  # the cluster's inputs do not change when disaster recovery is turned on
 
 
 def test_shard_map_matches_the_created_clusters():
@@ -278,7 +303,8 @@ def test_clusters_keep_their_creation_version_and_instances_follow_them(tier):
         assert "engineVersion" not in instance.inputs
         assert instance.inputs["autoMinorVersionUpgrade"] is True
     for global_cluster in children_of(resources, "aws:rds/globalCluster:GlobalCluster"):
-        assert global_cluster.inputs["engineVersion"] == "16.13" and "engineVersion" in global_cluster.ignore_changes
+        # Its version comes from its source cluster; later upgrades are AWS's, not the next up's.
+        assert "engineVersion" not in global_cluster.inputs and "engineVersion" in global_cluster.ignore_changes
 
 
 def test_secondaries_start_at_the_global_clusters_running_version_and_follow_it(monkeypatch):
@@ -612,8 +638,9 @@ def test_database_users_role_reads_only_the_master_secrets_and_only_for_its_acco
     by_name = {r.name: r for r in resources}
     policy = json.loads(by_name["cell-db-users-irsa-policy"].inputs["policy"])
     read, decrypt = policy["Statement"]
-    master = [c.outputs["masterUserSecrets"][0]["secretArn"] for c in children_of(resources, CLUSTER)]
-    assert sorted(read["Resource"]) == sorted(master) and decrypt["Action"] == "kms:Decrypt"
+    master = [r.outputs["arn"] for r in children_of(resources, "aws:secretsmanager/secret:Secret")
+              if r.inputs["name"].endswith("/master")]
+    assert len(master) == 2 and sorted(read["Resource"]) == sorted(master) and decrypt["Action"] == "kms:Decrypt"
     (irsa,) = children_of(resources, "tierstack:security:IrsaRole")
     (role,) = [r for r in children_of(resources, "aws:iam/role:Role") if r.parent == irsa.urn]
     trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -646,7 +673,9 @@ def test_services_sign_in_with_iam_as_their_own_user_and_cannot_read_master_secr
                  for r in plan.resources if r.type == "aws:iam/rolePolicy:RolePolicy" and "-agents-" in r.name
                  and r.name.endswith("-policy")}
     ids = {c.outputs["clusterResourceId"] for c in plan.run.of_type(CLUSTER)}
-    master = {c.outputs["masterUserSecrets"][0]["secretArn"] for c in plan.run.of_type(CLUSTER)}
+    master = {r.outputs["arn"] for r in plan.run.of_type("aws:secretsmanager/secret:Secret")
+              if r.inputs["name"].endswith("/master")}
+    assert len(master) == len(ids) == 2
     for name in ("auth", "conversation", "memory", "worker"):
         statements = documents[name]["Statement"]
         readable = {arn for s in statements if "secretsmanager:GetSecretValue" in s["Action"] for arn in s["Resource"]}

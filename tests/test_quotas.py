@@ -31,17 +31,23 @@ def test_demand_counts_every_region_at_the_autoscaling_ceiling():
                                   "elasticacheNodesPerCluster": 4, "vpcs": 1, "elasticIps": 3,
                                   "natGatewaysPerAz": 1, "eksClusters": 1}
     pilot = regional_demand(_config("pilot"))["us-east-1"]
-    assert (pilot["rdsDbInstances"], pilot["elasticIps"], pilot["elasticacheNodesPerCluster"]) == (3, 1, 0)
+    # The cache runs in cluster mode from pilot up: one shard, one replica.
+    assert (pilot["rdsDbInstances"], pilot["elasticIps"], pilot["elasticacheNodesPerCluster"]) == (3, 1, 2)
 
 
-def test_global_database_regions_host_the_previous_regions_secondaries():
+def test_global_database_regions_host_their_partners_secondaries():
     enterprise = regional_demand(_config("enterprise"))
-    # 10 shards x (1 + 10) in the cell, plus 10 secondaries x min(2, 5 readers) of another cell.
-    assert {d["rdsDbInstances"] for d in enterprise.values()} == {10 * 11 + 10 * 2}
-    assert {d["rdsDbClusters"] for d in enterprise.values()} == {20}
+    # Partners by geography: us-west-2 and eu-west-1 keep their secondaries in us-east-1, whose own
+    # are in us-west-2. 10 shards x (1 + 10) per cell, plus 10 secondaries x min(2, 5 readers) per partner.
+    assert {r: d["rdsDbInstances"] for r, d in enterprise.items()} == {
+        "us-east-1": 110 + 2 * 20, "us-west-2": 110 + 20, "eu-west-1": 110}
+    assert {r: d["rdsDbClusters"] for r, d in enterprise.items()} == {"us-east-1": 30, "us-west-2": 20, "eu-west-1": 10}
     one_reader = regional_demand(_config("enterprise", overrides={"data": {"database": {
         "readersPerShard": 1, "readerAutoscaling": {"maxReaders": 1}}}}))
-    assert {d["rdsDbInstances"] for d in one_reader.values()} == {10 * 2 + 10 * 1}
+    assert one_reader["us-east-1"]["rdsDbInstances"] == 10 * 2 + 2 * 10 * 1
+    pinned = regional_demand(_config("enterprise", overrides={"data": {"database": {
+        "drRegions": {"eu-west-1": "us-west-2"}}}}))
+    assert {r: d["rdsDbClusters"] for r, d in pinned.items()} == {"us-east-1": 20, "us-west-2": 30, "eu-west-1": 10}
     single = regional_demand(_config("enterprise", regions=["eu-west-1"], overrides={
         "regionCount": 1, "data": {"database": {"globalDatabase": False}}}))
     assert single["eu-west-1"]["rdsDbClusters"] == 10
@@ -58,8 +64,9 @@ def test_smaller_tiers_fit_a_new_accounts_quotas(tier):
 def test_larger_tiers_exceed_a_new_accounts_rds_quota(tier):
     with pytest.raises(StackConfigError) as caught:
         build_stack_config({"tier": tier, "overrides": REACHABLE}, stack="dev", deployment=True)
-    issues = caught.value.issues
-    assert {i.path for i in issues} == {"tierstack:quotas.rdsDbInstances"}
+    issues = [i for i in caught.value.issues if i.path == "tierstack:quotas.rdsDbInstances"]
+    # Hyperscale's home region also holds two partners' secondary clusters: 48 clusters > 40.
+    assert {i.path for i in caught.value.issues} <= {"tierstack:quotas.rdsDbInstances", "tierstack:quotas.rdsDbClusters"}
     regions = _config(tier).regions
     assert len(issues) == len(regions)  # one per region, each naming it
     for issue, region in zip(issues, regions):
@@ -74,22 +81,22 @@ def test_enterprise_quota_message_gives_the_numbers():
         build_stack_config({"tier": "enterprise", "overrides": REACHABLE}, stack="dev", deployment=True)
     issue = caught.value.issues[0]
     assert issue.problem == (
-        "us-east-1 needs 130 Aurora DB instances (10 shards x (1 writer + 10 readers at the readerAutoscaling."
-        "maxReaders ceiling) + 10 disaster-recovery secondaries of another region's shards x 2 instances) but the "
+        "us-east-1 needs 150 Aurora DB instances (10 shards x (1 writer + 10 readers at the readerAutoscaling."
+        "maxReaders ceiling) + 20 disaster-recovery secondaries of other regions' shards x 2 instances) but the "
         "account's DB instances quota (L-7B6409FD) is 40.")
-    assert issue.fix == ("request an increase of DB instances (L-7B6409FD) in us-east-1 to at least 130 in Service "
-                         "Quotas, then set tierstack:quotas.rdsDbInstances: 130.")
+    assert issue.fix == ("request an increase of DB instances (L-7B6409FD) in us-east-1 to at least 150 in Service "
+                         "Quotas, then set tierstack:quotas.rdsDbInstances: 150.")
 
 
 def test_raising_the_quota_in_config_lets_enterprise_deploy():
-    config = build_stack_config({"tier": "enterprise", "quotas": {"rdsDbInstances": 130}, "overrides": REACHABLE},
+    config = build_stack_config({"tier": "enterprise", "quotas": {"rdsDbInstances": 150}, "overrides": REACHABLE},
                                 stack="dev", deployment=True)
-    assert config.quotas.rds_db_instances == 130 and config.quotas.rds_db_clusters == 40
+    assert config.quotas.rds_db_instances == 150 and config.quotas.rds_db_clusters == 40
     # One short is still refused, and the key is the one the user set.
     with pytest.raises(StackConfigError) as caught:
-        build_stack_config({"tier": "enterprise", "quotas": {"rdsDbInstances": 129}, "overrides": REACHABLE},
+        build_stack_config({"tier": "enterprise", "quotas": {"rdsDbInstances": 149}, "overrides": REACHABLE},
                            stack="dev", deployment=True)
-    assert {(i.path, i.value) for i in caught.value.issues} == {("tierstack:quotas.rdsDbInstances", 129)}
+    assert {(i.path, i.value) for i in caught.value.issues} == {("tierstack:quotas.rdsDbInstances", 149)}
 
 
 def test_presets_alone_stay_valid_shapes():

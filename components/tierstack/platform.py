@@ -44,7 +44,6 @@ from tierstack.sharding import shard_map_document
 
 # SSM Standard parameters hold 4 KB; a shard's entry is ~350 bytes, so larger maps need Advanced.
 STANDARD_PARAMETER_SHARDS = 10
-from tierstack.sizing.subnets import region_vpc_cidr
 
 
 def edge_origin_hosts(config: StackConfig, region: str) -> list[str]:
@@ -120,7 +119,7 @@ class RegionalCell(pulumi.ComponentResource):
         self.network = Network(f"{name}-net", NetworkArgs(
             settings=config.network,
             region=region,
-            vpc_cidr=str(region_vpc_cidr(config.network.vpc_cidr, args.region_index)),
+            vpc_cidr=str(config.network.vpc_cidr_for(region)),
             instance_types=sorted({t for group in config.cluster.node_groups.values() for t in group.instance_types}),
             log_kms_key_arn=self.logs_key.arn,
             cluster_name=name,
@@ -152,7 +151,8 @@ class RegionalCell(pulumi.ComponentResource):
             settings=config.data.database, region=region, placement=self.placement, protect=protect,
             log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days, tags=tags,
         ), opts=child)
-        shard_map = self.database.map_entries().apply(lambda entries: shard_map_document(region, entries))
+        shard_map = self.database.map_entries(config.data.database.active_shards).apply(
+            lambda entries: shard_map_document(region, entries))
         # Published for anything outside the cluster (jobs, Lambda, operators) that routes users.
         self.shard_map_parameter = aws.ssm.Parameter(
             f"{name}-shard-map", name=f"/tierstack/{config.environment}/{region}/shard-map", type="String",
@@ -283,12 +283,13 @@ class AgentPlatform(pulumi.ComponentResource):
         })
 
     def _disaster_recovery(self, name: str, config: StackConfig) -> None:
-        """Each cell's shards get secondaries in the next region (the last wraps to the first)."""
+        """Each cell's shards get secondaries in its partner region, chosen by region name (not
+        list position), so adding or reordering regions never moves existing secondaries."""
         self.replicas: dict[str, ShardedDatabaseReplica] = {}
         if not config.data.database.global_database or len(config.regions) < 2:
             return
-        for index, region in enumerate(config.regions):
-            target = config.regions[(index + 1) % len(config.regions)]
+        for region in config.regions:
+            target = config.data.database.dr_region_for(region, config.regions)
             source, destination = self.cells[region], self.cells[target]
             self.replicas[region] = ShardedDatabaseReplica(
                 f"{source.cell_name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(

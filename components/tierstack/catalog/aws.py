@@ -106,3 +106,40 @@ def region_code(region: str) -> str:
         return region.replace("-", "")
     geo, direction, number = parts[0], "-".join(parts[1:-1]), parts[-1]
     return f"{geo}{_DIRECTION_CODES.get(direction, direction[:2])}{number}"
+
+
+def region_slot(region: str) -> int:
+    """A region's fixed position in ``REGION_AZS`` (append-only): its VPC block offset.
+
+    Keyed by the region's name, not its place in a stack's list, so adding a region anywhere in
+    ``tierstack:regions`` readdresses no existing VPC.
+    """
+    return list(REGION_AZS).index(region)
+
+
+# For a region's disaster-recovery partner, the geographies to look in, nearest first.
+_PARTNER_GEOGRAPHIES = {
+    "us": ("us", "ca", "sa", "eu", "ap"), "ca": ("ca", "us", "sa", "eu", "ap"), "sa": ("sa", "us", "ca", "eu", "ap"),
+    "eu": ("eu", "us", "ca", "ap", "sa"), "ap": ("ap", "us", "eu", "ca", "sa"),
+}
+
+
+def dr_partner(region: str, regions: "tuple[str, ...] | list[str]") -> str:
+    """The stack region that holds ``region``'s disaster-recovery secondaries.
+
+    The nearest other region by geography, ties broken by the fixed ``REGION_AZS`` order: it
+    depends on which regions the stack has, never on their order, so moving or appending regions
+    leaves every existing partner (and the secondaries placed there) where it is.
+    """
+    geographies = _PARTNER_GEOGRAPHIES.get(region.split("-")[0], ("us", "eu", "ap", "ca", "sa"))
+    order = list(REGION_AZS)
+
+    def rank(candidate: str) -> tuple[int, int]:
+        geography = candidate.split("-")[0]
+        near = geographies.index(geography) if geography in geographies else len(geographies)
+        return near, order.index(candidate) if candidate in order else len(order)
+
+    candidates = [r for r in regions if r != region]
+    if not candidates:
+        raise ValueError(f"{region} has no other region to hold its disaster-recovery secondaries")
+    return min(candidates, key=rank)

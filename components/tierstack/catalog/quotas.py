@@ -49,6 +49,15 @@ def dr_secondary_instances(readers_per_shard: int) -> int:
     return max(1, min(2, readers_per_shard))
 
 
+def hosted_secondaries(config: "StackConfig") -> dict[str, int]:
+    """How many other regions' shard sets each region holds secondaries of (their DR partner)."""
+    hosted = {region: 0 for region in config.regions}
+    if config.data.database.global_database and len(config.regions) >= 2:
+        for region in config.regions:
+            hosted[config.data.database.dr_region_for(region, config.regions)] += 1
+    return hosted
+
+
 def regional_demand(config: "StackConfig") -> dict[str, dict[str, int]]:
     """For each region of the stack, how much of each quota in ``SERVICE_QUOTAS`` it will use."""
     database, cache, network = config.data.database, config.data.cache, config.network
@@ -57,17 +66,14 @@ def regional_demand(config: "StackConfig") -> dict[str, dict[str, int]]:
     # ceiling, not the starting count.
     readers_ceiling = max(database.readers_per_shard, database.reader_autoscaling.max_readers)
     cell_instances = database.shards * (1 + readers_ceiling)
-    # With a global database, region i holds the secondaries of region i-1's shards (the
-    # platform places each cell's secondaries in the next region, the last wrapping to the first).
-    hosts_secondaries = database.global_database and len(regions) >= 2
-    secondary_clusters = database.shards if hosts_secondaries else 0
-    secondary_instances = secondary_clusters * dr_secondary_instances(database.readers_per_shard)
+    hosted = hosted_secondaries(config)
     cache_nodes = (cache.shards if cache.cluster_mode else 1) * (1 + cache.replicas_per_shard)
     nat_gateways = network.az_count if network.nat_gateways == "perAz" else 1
     return {
         region: {
-            "rdsDbInstances": cell_instances + secondary_instances,
-            "rdsDbClusters": database.shards + secondary_clusters,
+            "rdsDbInstances": cell_instances + database.shards * hosted[region] * dr_secondary_instances(
+                database.readers_per_shard),
+            "rdsDbClusters": database.shards * (1 + hosted[region]),
             "elasticacheNodes": cache_nodes,
             "elasticacheNodesPerCluster": cache_nodes if cache.cluster_mode else 0,
             "vpcs": 1,
@@ -79,20 +85,21 @@ def regional_demand(config: "StackConfig") -> dict[str, dict[str, int]]:
     }
 
 
-def demand_reason(config: "StackConfig", key: str) -> str:
+def demand_reason(config: "StackConfig", key: str, region: str = "") -> str:
     """Where a region's demand for ``key`` comes from, in the config's own terms."""
     database, cache = config.data.database, config.data.cache
+    hosted = hosted_secondaries(config).get(region, 0) if region else 0
     if key == "rdsDbInstances":
         ceiling = max(database.readers_per_shard, database.reader_autoscaling.max_readers)
         text = f"{database.shards} shards x (1 writer + {ceiling} readers at the readerAutoscaling.maxReaders ceiling)"
-        if database.global_database and len(config.regions) >= 2:
-            text += (f" + {database.shards} disaster-recovery secondaries of another region's shards x "
+        if hosted:
+            text += (f" + {database.shards * hosted} disaster-recovery secondaries of other regions' shards x "
                      f"{dr_secondary_instances(database.readers_per_shard)} instances")
         return text
     if key == "rdsDbClusters":
         text = f"{database.shards} shard clusters"
-        if database.global_database and len(config.regions) >= 2:
-            text += f" + {database.shards} disaster-recovery secondary clusters"
+        if hosted:
+            text += f" + {database.shards * hosted} disaster-recovery secondary clusters"
         return text
     if key in ("elasticacheNodes", "elasticacheNodesPerCluster"):
         shards = cache.shards if cache.cluster_mode else 1

@@ -195,6 +195,9 @@ class KubernetesCluster(pulumi.ComponentResource):
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2], args.region)))
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+            # Update ConfigMaps in place: the shard map has a fixed name that pods mount, and a
+            # replacement would delete it (and stall starting pods) on every shard activation.
+            enable_config_map_mutable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal, Optional, Sequence
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
@@ -124,6 +124,15 @@ class NetworkSettings(_Settings):
     nat_gateways: Literal["single", "perAz"] = "perAz"
     flow_log_retention_days: LogRetentionDays = 90
     interface_endpoints: list[InterfaceEndpoint] = Field(default_factory=list)
+    # Explicit VPC blocks by region, for regions whose block must not follow vpcCidr's layout
+    # (an existing addressing plan). Others take vpcCidr offset by the region's fixed slot.
+    vpc_cidrs: dict[str, ipaddress.IPv4Network] = Field(default_factory=dict)
+
+    def vpc_cidr_for(self, region: str) -> ipaddress.IPv4Network:
+        """The region's VPC block, keyed by its name so adding regions never readdresses another."""
+        from tierstack.sizing.subnets import region_vpc_cidr
+
+        return self.vpc_cidrs.get(region) or region_vpc_cidr(self.vpc_cidr, catalog.region_slot(region))
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -360,8 +369,9 @@ class CacheSettings(_Settings):
     engine: CacheEngine = "valkey"
     engine_version: str = "8.2"
     node_type: str = "cache.t4g.medium"
-    # Cluster mode shards the keyspace; off, one primary holds every key.
-    cluster_mode: bool = False
+    # Cluster mode shards the keyspace (one shard is fine). On from the start: switching a live
+    # group from disabled to enabled is a staged one-way migration that changes its endpoint.
+    cluster_mode: bool = True
     shards: int = Field(1, ge=1, le=500)
     replicas_per_shard: int = Field(1, ge=0)
     snapshot_retention_days: int = Field(1, ge=0, le=35)
@@ -436,13 +446,23 @@ class DatabaseSettings(_Settings):
     engine_version: str = "16.13"
     instance_class: str = "db.r7g.large"
     shards: int = Field(1, ge=1, le=64)
+    # How many shards users are routed to: shards 0..activeShards-1 are active, the rest are
+    # created and receive copies but route nobody ("provisioning"). Unset means every shard.
+    # To add a shard, raise shards with this pinned to the old count, copy, then raise this.
+    active_shards: Optional[int] = None
     # Aurora allows 15 readers per cluster.
     readers_per_shard: int = Field(1, ge=0, le=15)
     reader_autoscaling: ReaderAutoscalingSettings = Field(default_factory=ReaderAutoscalingSettings)
     backup_retention_days: int = Field(7, ge=1, le=35)
     performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
-    # A secondary cluster per shard in the next region, for disaster recovery.
+    # A secondary cluster per shard in a partner region, for disaster recovery.
     global_database: bool = False
+    # The partner region of each region (its secondaries live there); unset regions take the
+    # nearest other stack region (tierstack.catalog.aws.dr_partner), which no reordering moves.
+    dr_regions: dict[str, str] = Field(default_factory=dict)
+
+    def dr_region_for(self, region: str, regions: Sequence[str]) -> str:
+        return self.dr_regions.get(region) or catalog.dr_partner(region, list(regions))
     database_name: str = "agents"
 
     @field_validator("instance_class")
@@ -456,6 +476,18 @@ class DatabaseSettings(_Settings):
                 "tierstack.catalog.data_services.AURORA_POSTGRES_INSTANCE_CLASSES if AWS has added it.",
             )
         return instance_class
+
+    @field_validator("active_shards")
+    @classmethod
+    def _routes_somewhere(cls, active: Optional[int]) -> Optional[int]:
+        # That it does not exceed shards is a cross-field rule (rules.active_shards_exist).
+        if active is not None and not 1 <= active <= 64:
+            raise _fail(
+                f"activeShards {active} is outside 1..64: users are routed to shards 0..activeShards-1, so at "
+                "least one shard must be active and at most the 64 a stack can have.",
+                "set activeShards between 1 and data.database.shards, or remove the key to route to every shard.",
+            )
+        return active
 
     @field_validator("engine_version", mode="before")
     @classmethod

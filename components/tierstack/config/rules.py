@@ -174,6 +174,28 @@ def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
                "list a second region in tierstack:regions, or set globalDatabase to false.")
 
 
+def active_shards_exist(config: StackConfig) -> Iterator[Finding]:
+    """Users are routed only to shards that exist: activeShards <= shards.
+
+    The same check refuses removing an active shard: lowering shards below activeShards would
+    delete a cluster that users are still routed to. A rule cannot see the previous deploy, so
+    with activeShards unset, lowering shards is caught by protection and ``tierstack diff``.
+    """
+    database = config.data.database
+    active, shards = database.active_shards, database.shards
+    if active is None or active <= shards:
+        return
+    missing = f"shard {shards}" if active - shards == 1 else f"shards {shards}..{active - 1}"
+    yield (("data", "database", "activeShards"), active,
+           f"activeShards is {active} but data.database.shards is {shards}: users would be routed to {missing}, "
+           "which would not exist (if shards was just lowered: the clusters would be deleted with the users they "
+           "still hold).",
+           f"to remove {missing}, drain first: keep shards at {active}, copy the users for whom "
+           f"shard_for(id, {active}) >= {shards} to shard_for(id, {shards}) while writing to both, set activeShards "
+           f"to {shards} and deploy, then lower shards to {shards}. To add {missing}, raise shards to {active} with "
+           f"activeShards at the current count, deploy and copy, then raise activeShards.")
+
+
 def cache_node_totals(config: StackConfig) -> Iterator[Finding]:
     cache = config.data.cache
     limit = data_services.ELASTICACHE_MAX_NODES_PER_REPLICATION_GROUP
@@ -222,17 +244,38 @@ def edge_fits_the_regions(config: StackConfig) -> Iterator[Finding]:
 
 
 def region_cidrs_stay_private(config: StackConfig) -> Iterator[Finding]:
-    from tierstack.sizing.subnets import region_vpc_cidr
-
-    for index, region in enumerate(config.regions):
+    """Every region's block stays private and no two overlap (blocks are keyed by region name)."""
+    blocks = {}
+    for region in config.regions:
         try:
-            region_vpc_cidr(config.network.vpc_cidr, index)
+            blocks[region] = config.network.vpc_cidr_for(region)
         except ValueError:
+            slot = catalog.region_slot(region)
             yield (
                 ("network", "vpcCidr"), str(config.network.vpc_cidr),
-                f"the VPC for {region} (region {index + 1}) would be offset past the private range.",
-                "start from a lower block such as 10.0.0.0/16, leaving room for one block per region.",
+                f"the VPC for {region} (its fixed slot {slot}: one block of this size per known region) "
+                "would be offset past the private range.",
+                f"start from a lower block such as 10.0.0.0/16, or give {region} its own block in network.vpcCidrs.",
             )
+    for region in config.network.vpc_cidrs:
+        if region not in config.regions:
+            yield (("network", "vpcCidrs", region), str(config.network.vpc_cidrs[region]),
+                   f"{region} is not one of this stack's regions.", f"use one of {', '.join(config.regions)}.")
+    regions = list(blocks)
+    for index, region in enumerate(regions):
+        for other in regions[index + 1:]:
+            if blocks[region].overlaps(blocks[other]):
+                yield (("network", "vpcCidrs"), {region: str(blocks[region]), other: str(blocks[other])},
+                       f"the VPCs of {region} and {other} overlap, which rules out peering or a transit gateway.",
+                       "give each region a distinct block in network.vpcCidrs.")
+
+
+def dr_partners_are_stack_regions(config: StackConfig) -> Iterator[Finding]:
+    for region, partner in config.data.database.dr_regions.items():
+        base = ("data", "database", "drRegions", region)
+        if region not in config.regions or partner not in config.regions or partner == region:
+            yield (base, partner, f"{region} -> {partner} is not a pair of two different regions of this stack.",
+                   f"map a region of {', '.join(config.regions)} to another one of them.")
 
 
 def region_count_matches(config: StackConfig) -> Iterator[Finding]:
@@ -254,7 +297,7 @@ def quotas_fit_the_demand(config: StackConfig) -> Iterator[Finding]:
             if need[key] <= configured:
                 continue
             yield (("quotas", key), configured,
-                   f"{region} needs {need[key]} {quota.unit} ({quotas.demand_reason(config, key)}) but the account's "
+                   f"{region} needs {need[key]} {quota.unit} ({quotas.demand_reason(config, key, region)}) but the account's "
                    f"{quota.name} quota ({quota.code}) is {configured}.",
                    f"request an increase of {quota.name} ({quota.code}) in {region} to at least {need[key]} in "
                    f"Service Quotas, then set tierstack:quotas.{key}: {needed_anywhere}.")
@@ -280,10 +323,12 @@ RULES: tuple[Rule, ...] = (
     worker_scaling,
     ingress_routes,
     data_tier_shape,
+    active_shards_exist,
     cache_node_totals,
     production_runs_real_images,
     edge_fits_the_regions,
     region_cidrs_stay_private,
+    dr_partners_are_stack_regions,
     region_count_matches,
 )
 

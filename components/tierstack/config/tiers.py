@@ -173,7 +173,9 @@ def _data(cache_node: str, cache_shards: int, cache_replicas: int, snapshots: in
     return {
         "cache": {
             "engine": "valkey", "engineVersion": "8.2", "nodeType": cache_node,
-            "clusterMode": cache_shards > 1, "shards": cache_shards, "replicasPerShard": cache_replicas,
+            # Cluster mode from the smallest tier (one shard): turning it on later is a staged,
+            # one-way migration with a new endpoint; with it, more shards are an online reshard.
+            "clusterMode": True, "shards": cache_shards, "replicasPerShard": cache_replicas,
             "snapshotRetentionDays": snapshots, "defaultTtlSeconds": 3600, "semanticCache": "none",
         },
         "database": {
@@ -189,7 +191,8 @@ def _data(cache_node: str, cache_shards: int, cache_replicas: int, snapshots: in
 
 # Data tier per tier. The seed's database is one writer with five readers per shard over ten
 # user shards; that is enterprise's shape, and hyperscale goes "beyond" with sixteen. The cache
-# shards the keyspace (cluster mode) once one primary's memory and network are not enough.
+# runs in cluster mode at every tier and adds shards once one primary's memory and network are
+# not enough.
 # Disaster recovery (an Aurora global database secondary in the next region) starts at
 # enterprise, where a region's loss is a business event rather than an inconvenience.
 DATA = {

@@ -4,13 +4,13 @@ Each shard is its own Aurora cluster (``DatabaseShard``): writer and readers pla
 across the AZs, reader count autoscaled by Application Auto Scaling on reader CPU, storage and
 Performance Insights encrypted with the tier's KMS key, IAM authentication on, PostgreSQL logs
 exported, TLS forced by the cluster parameter group, backups with point-in-time recovery, and
-in production deletion protection plus a final snapshot. Credentials are never in state: RDS
-manages the master password in Secrets Manager, except for shards of a global database, which
-RDS does not support there, so those take a generated password through write-only arguments
-and keep it in a secret of ours.
+in production deletion protection plus a final snapshot. Credentials are never in state: every
+shard takes a generated password through write-only arguments and keeps it in a secret of ours
+(one mechanism for every tier: RDS-managed passwords are refused for global database members).
 
-With ``global_database``, each shard becomes an Aurora global database and
-``ShardedDatabaseReplica`` adds a secondary cluster per shard in another region.
+With ``global_database``, each shard becomes an Aurora global database, created *from* the
+existing cluster, and ``ShardedDatabaseReplica`` adds a secondary cluster per shard in another
+region; a live shard grows into a global one without being replaced.
 
 Services sign in with IAM database authentication, never with the master credentials:
 ``connect_policy`` grants ``rds-db:connect`` as named database users, and
@@ -47,7 +47,7 @@ from tierstack.data.placement import Placement, admit_clients
 ENGINE = "aurora-postgresql"
 PORT = 5432
 MASTER_USERNAME = "tierstack_admin"
-PASSWORD_VERSION = 1  # bump to rotate a global shard's generated password
+PASSWORD_VERSION = 1  # bump to rotate the shards' generated master passwords
 SHARD_SET_TAG = "tierstack.io/shard-set"
 SHARD_TAG = "tierstack.io/shard"
 # Pulumi keeps the configured value and RDS the running one; see the module docstring.
@@ -176,32 +176,22 @@ class DatabaseShard(pulumi.ComponentResource):
 
         credentials: dict = {}
         secret = None
-        if args.primary_of_global:
-            global_cluster = aws.rds.GlobalCluster(
-                f"{name}-global", global_cluster_identifier=f"{identifier}-global", engine=ENGINE,
-                engine_version=settings.engine_version, database_name=settings.database_name,
-                storage_encrypted=True, deletion_protection=args.protect,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=VERSION_FOLLOWS_AWS))
-            self.global_cluster_id = global_cluster.id
-            # The running version, which automatic minor upgrades move past the configured one.
-            self.global_engine_version = global_cluster.engine_version_actual.apply(
-                lambda actual: actual or settings.engine_version)
+        if secondary:
+            # A secondary inherits users and data from the primary through the global cluster.
+            credentials = dict(global_cluster_identifier=args.global_cluster_id)
+        else:
+            # One credential mechanism for every tier: a generated password sent write-only and
+            # kept in a secret of ours. RDS-managed passwords are refused for global database
+            # members, so a shard that started with one could never become global in place.
             password = pulumi.Output.secret(aws.secretsmanager.get_random_password_output(
                 password_length=40, exclude_punctuation=True, opts=pulumi.InvokeOutputOptions(parent=self),
             ).random_password)
             secret = aws.secretsmanager.Secret(
                 f"{name}-master", name=f"tierstack/{identifier}/master", kms_key_id=network.key.arn,
-                description=f"Master credentials of {identifier} (global database: RDS cannot manage them)",
+                description=f"Master credentials of {identifier}",
                 recovery_window_in_days=30 if args.protect else 7, tags=shard_tags, opts=stateful)
             credentials = dict(master_username=MASTER_USERNAME, master_password_wo=password,
-                               master_password_wo_version=PASSWORD_VERSION,
-                               global_cluster_identifier=global_cluster.id, database_name=settings.database_name)
-        elif secondary:
-            # A secondary inherits users and data from the primary through the global cluster.
-            credentials = dict(global_cluster_identifier=args.global_cluster_id)
-        else:
-            credentials = dict(master_username=MASTER_USERNAME, manage_master_user_password=True,
-                               master_user_secret_kms_key_id=network.key.arn, database_name=settings.database_name)
+                               master_password_wo_version=PASSWORD_VERSION, database_name=settings.database_name)
 
         # RDS exports to this group and, when it is missing, creates it unencrypted with no expiry.
         self.log_group = aws.cloudwatch.LogGroup(
@@ -230,10 +220,26 @@ class DatabaseShard(pulumi.ComponentResource):
             skip_final_snapshot=not args.protect,
             final_snapshot_identifier=f"{identifier}-final" if args.protect else None,
             tags=shard_tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=VERSION_FOLLOWS_AWS,
-                                        depends_on=[self.log_group, *args.after]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect,
+                # A primary joins its global cluster by being its source (below), never by setting
+                # globalClusterIdentifier on an existing cluster, which the provider cannot do.
+                ignore_changes=VERSION_FOLLOWS_AWS + ([] if secondary else ["globalClusterIdentifier"]),
+                depends_on=[self.log_group, *args.after]),
             **credentials,
         )
+        if args.primary_of_global:
+            # AWS's documented path from a regional cluster to a global database: a global cluster
+            # created from the existing one (CreateGlobalCluster SourceDBClusterIdentifier), so
+            # turning disaster recovery on for a live shard is an addition, not a replacement.
+            global_cluster = aws.rds.GlobalCluster(
+                f"{name}-global", global_cluster_identifier=f"{identifier}-global",
+                source_db_cluster_identifier=self.cluster.arn, force_destroy=True, deletion_protection=args.protect,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=VERSION_FOLLOWS_AWS))
+            self.global_cluster_id = global_cluster.id
+            # The running version, which automatic minor upgrades move past the configured one.
+            self.global_engine_version = global_cluster.engine_version_actual.apply(
+                lambda actual: actual or settings.engine_version)
         if secret is not None:
             aws.secretsmanager.SecretVersion(
                 f"{name}-master-value", secret_id=secret.id, secret_string_wo_version=PASSWORD_VERSION,
@@ -242,10 +248,8 @@ class DatabaseShard(pulumi.ComponentResource):
                     "dbname": settings.database_name})),
                 opts=pulumi.ResourceOptions(parent=self))
             self.secret_arn = secret.arn
-        elif secondary:
-            self.secret_arn = pulumi.Output.from_input("")
         else:
-            self.secret_arn = self.cluster.master_user_secrets.apply(lambda s: s[0].secret_arn if s else "")
+            self.secret_arn = pulumi.Output.from_input("")
 
         readers = settings.readers_per_shard if args.readers is None else args.readers
         zones = list(args.availability_zones)
@@ -294,15 +298,18 @@ class DatabaseShard(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"endpoint": self.cluster.endpoint, "reader_endpoint": self.cluster.reader_endpoint})
 
-    def map_entry(self, database: str) -> pulumi.Output[dict]:
+    def map_entry(self, database: str, state: str = "active") -> pulumi.Output[dict]:
         """This shard's line in the shard map.
 
         Services sign in with IAM tokens (``ShardedDatabase.connect_policy``): the map names no
-        secret, and they cannot read the master one.
+        secret, and they cannot read the master one. ``state`` is ``active`` (users are routed
+        here) or ``provisioning`` (created and receiving copies, routed to nobody yet).
         """
+        if state not in ("active", "provisioning"):
+            raise ValueError(f"shard {self.index}: state must be 'active' or 'provisioning', not {state!r}")
         return pulumi.Output.all(self.cluster.endpoint, self.cluster.reader_endpoint).apply(
             lambda v: {"shard": self.index, "writer": v[0], "reader": v[1], "port": PORT, "database": database,
-                       "iam_auth": True})
+                       "iam_auth": True, "state": state})
 
 
 class ShardedDatabase(pulumi.ComponentResource):
@@ -330,8 +337,17 @@ class ShardedDatabase(pulumi.ComponentResource):
         ]
         self.register_outputs({"shards": [s.cluster.endpoint for s in self.shards]})
 
-    def map_entries(self) -> pulumi.Output[list]:
-        return pulumi.Output.all(*[s.map_entry(self.database_name) for s in self.shards])
+    def map_entries(self, active_count: Optional[int] = None) -> pulumi.Output[list]:
+        """The shard map's entries: shards 0..active_count-1 active, the rest provisioning.
+
+        ``None`` (``data.database.activeShards`` unset) makes every shard active. Checked here,
+        while the program runs, rather than inside an apply that preview may never reach.
+        """
+        count = len(self.shards) if active_count is None else active_count
+        if not 1 <= count <= len(self.shards):
+            raise ValueError(f"active_count must be between 1 and the {len(self.shards)} shards, got {active_count}")
+        return pulumi.Output.all(*[s.map_entry(self.database_name, "active" if s.index < count else "provisioning")
+                                   for s in self.shards])
 
     def connect_policy(self, db_users: Sequence[str]) -> pulumi.Output[dict]:
         """IAM policy document: sign in to every shard as ``db_users`` (IAM database authentication).

@@ -101,8 +101,12 @@ class Simulation:
         }
 
 
-def simulate(graph: DeployGraph, parallel: Optional[int] = None) -> Simulation:
-    """Walk the graph as the engine does: each resource starts once its dependencies are done."""
+def simulate(graph: DeployGraph, parallel: Optional[int] = None, existing: frozenset[str] = frozenset()) -> Simulation:
+    """Walk the graph as the engine does: each resource starts once its dependencies are done.
+
+    ``existing`` URNs are already deployed (an upgrade of a live stack): they take no time, so the
+    result is the time to create what the change adds (in-place updates are not estimated).
+    """
     order = list(graph.resources)
     position = {urn: index for index, urn in enumerate(order)}
     dependencies = {urn: graph.direct_dependencies(urn) for urn in order}
@@ -122,7 +126,8 @@ def simulate(graph: DeployGraph, parallel: Optional[int] = None) -> Simulation:
             available, _, urn = heapq.heappop(ready)
             resource = graph.resources[urn]
             start = max(available, clock)
-            step = Step(urn, resource.type, resource.name, start, create_duration(resource).seconds)
+            seconds = 0.0 if urn in existing else create_duration(resource).seconds
+            step = Step(urn, resource.type, resource.name, start, seconds)
             steps[urn] = step
             heapq.heappush(running, (step.end, urn))
         if not running:
