@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tierstack.tooling import cli
-from tierstack.tooling.gate import check_plan, plan_context
+from tierstack.tooling.gate import ContextError, check_plan, plan_context
 from tierstack.tooling.plan import plan_stack
 from tierstack.tooling.stackfiles import find_project
 
@@ -27,9 +27,39 @@ def test_every_tier_passes_the_gate(tier):
     assert check_plan(cached_plan("dev", tier)).mandatory_violations == []
 
 
-def test_context_comes_from_the_programs_exports():
-    context = plan_context(cached_plan("prod"))
+def test_context_comes_from_the_stacks_config_not_its_outputs():
+    plan = copy.deepcopy(cached_plan("prod"))
+    context = plan_context(plan)
     assert context.production is True and context.profile == "standard"
+    # A production stack whose program exports nothing still gets the production rules.
+    plan.run.outputs.pop("production", None)
+    plan.run.outputs.pop("complianceProfile", None)
+    assert plan_context(plan) == context
+    unprotected = copy.deepcopy(plan)
+    next(r for r in unprotected.resources if r.type == "aws:kms/key:Key").protect = False
+    assert "stateful-resources-protected" in {v.rule for v in check_plan(unprotected).mandatory_violations}
+    with pytest.raises(ContextError, match="tierstack stack"):
+        plan_context(plan, production=False)
+
+
+@pytest.fixture
+def minimal_project(tmp_path):
+    """The one config every stack needs, and nothing else: no edge zone, no ingress host."""
+    shutil.copy(ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    shutil.copytree(ROOT / "infra", tmp_path / "infra")
+    (tmp_path / "Pulumi.minimal.yaml").write_text(yaml.safe_dump({"config": {
+        "aws:region": "us-east-1", "tierstack:tier": "pilot"}}))
+    return tmp_path
+
+
+def test_the_minimal_stack_passes_the_gate(minimal_project, capsys):
+    code = cli.main(["plan", "--stack", "minimal", "--project", str(minimal_project), "--policy-gate"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "profile standard: no violations" in out
+    # No certificate to serve it with (no edge, host or certificateArn): no public Ingress.
+    plan = plan_stack("minimal", project=find_project(minimal_project))
+    assert not plan.run.of_type("kubernetes:networking.k8s.io/v1:Ingress")
 
 
 def _mutated(stack, type_token, mutate):
@@ -110,3 +140,25 @@ def test_policy_config_file_carries_the_stack_context(capsys, tmp_path):
     assert cli.main(["policy-config", "--stack", "prod", "--project", str(ROOT), "--output", str(out)]) == 0
     document = yaml.safe_load(out.read_text())
     assert document["stateful-resources-protected"] == {"profile": "standard", "production": True}
+
+
+def test_policy_config_for_a_program_that_is_not_tierstack(capsys, tmp_path):
+    assert cli.main(["policy-config", "--profile", "hipaa", "--production"]) == 0
+    document = yaml.safe_load(capsys.readouterr().out)
+    assert document["rds-storage-encrypted"] == {"profile": "hipaa", "production": True}
+    assert len(document) >= 40
+    # A foreign project's stack file (no tierstack: keys) takes the flags, defaults standard/false.
+    (tmp_path / "Pulumi.yaml").write_text("name: orders\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n  orders:size: small\n")
+    assert cli.main(["policy-config", "-s", "dev", "--project", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert yaml.safe_load(captured.out)["rds-storage-encrypted"] == {"profile": "standard", "production": False}
+    assert "no tierstack config" in captured.err
+    assert cli.main(["policy-config", "-s", "dev", "--project", str(tmp_path), "--no-production",
+                     "--profile", "hipaa"]) == 0
+    assert yaml.safe_load(capsys.readouterr().out)["rds-storage-encrypted"] == {"profile": "hipaa", "production": False}
+
+
+def test_policy_config_flags_cannot_contradict_a_tierstack_stack(capsys):
+    assert cli.main(["policy-config", "--stack", "prod", "--project", str(ROOT), "--no-production"]) == cli.EXIT_CONFIG
+    assert "tierstack stack" in capsys.readouterr().err

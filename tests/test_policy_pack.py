@@ -1,7 +1,8 @@
 """The CrossGuard pack builds from the same rules, with every policy at its enforcement level.
 
 PolicyPack() normally starts a gRPC server and blocks; the test swaps in a server that only
-records the analyzer servicer, then stops the wait loop, so the real policy/__main__.py runs."""
+records the analyzer servicer, then stops the wait loop, so the real policy/__main__.py runs
+(with its vendored copy of the rules; tests/test_policy_export.py checks that copy is current)."""
 
 import runpy
 
@@ -39,6 +40,8 @@ def built_pack(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(policy_module.time, "sleep", stop_waiting)
+    # As the analyzer runs it: the pack directory (with its vendored rules) on the path.
+    monkeypatch.syspath_prepend(str(ROOT / "policy"))
     runpy.run_path(str(ROOT / "policy" / "__main__.py"), run_name="__main__")
     return captured["servicer"]
 

@@ -326,3 +326,20 @@ FIXTURES = {
         unknown=[Case([bucket(bucket=UNKNOWN_STRING_VALUE), versioning()])],
     ),
 }
+
+# Foreign wiring: siblings attached from another component by the bucket's name / the ACL's ARN.
+FIXTURES["s3-bucket-public-access-block-present"].compliant.append(
+    Case([R(BUCKET, {"bucket": "team-data"}, "data", parent="urn:storage-team"),
+          R(PUBLIC_ACCESS_BLOCK, {**FLAGS, "bucket": "team-data"}, "guard", parent="urn:security-team")],
+         label="block wired by bucket name from another component"))
+FIXTURES["s3-bucket-public-access-block-present"].violating.append(
+    Case([R(BUCKET, {"bucket": "team-data"}, "data", parent="urn:storage"),
+          R(PUBLIC_ACCESS_BLOCK, {**FLAGS, "bucket": "other-bucket"}, "guard", parent="urn:storage")],
+         expect="no BucketPublicAccessBlock", label="block of a bucket outside the stack"))
+FIXTURES["wafv2-logging"].compliant.append(
+    Case([R(WEB_ACL, {**acl(GOOD_RULES).props, "arn": "arn:aws:wafv2:us-east-1:1:global/webacl/a/1"}, "acl",
+            parent="urn:edge-team"),
+          R(WEB_ACL_LOGGING, {"resourceArn": "arn:aws:wafv2:us-east-1:1:global/webacl/a/1",
+                              "logDestinationConfigs": ["arn:aws:logs:us-east-1:1:log-group:aws-waf-logs-a"]},
+            "waf-logs", parent="urn:logging-team")],
+         label="logging wired by resourceArn from another component"))

@@ -3,6 +3,7 @@ from tierstack.policy.rules.network import (
 )
 
 from .fixtures import UNKNOWN_STRING_VALUE, Case, R, RuleFixtures
+from tierstack.policy.model import Resource
 
 
 def sg(ingress, tags=None):
@@ -54,3 +55,16 @@ FIXTURES = {
                        R(FLOW_LOG, {"trafficType": "ALL", "logDestination": UNKNOWN_STRING_VALUE}, parent="urn:n")])],
     ),
 }
+
+# Foreign wiring: a flow log attached from another component, by the VPC's id (offline plan ids).
+FIXTURES["vpc-flow-logs-enabled"].compliant.append(
+    Case([Resource(VPC, "core-vpc", {"cidrBlock": "10.0.0.0/16"}, "urn:vpc", parent="urn:network-team", id="vpc-0abc"),
+          R(FLOW_LOG, {"trafficType": "ALL", "vpcId": "vpc-0abc"}, "audit-fl", parent="urn:audit-team")],
+         label="flow log wired by vpcId from another component"))
+FIXTURES["vpc-flow-logs-enabled"].violating.append(
+    Case([Resource(VPC, "core-vpc", {}, "urn:vpc", parent="urn:net", id="vpc-0abc"),
+          R(FLOW_LOG, {"trafficType": "ALL", "vpcId": "vpc-0other"}, "fl", parent="urn:net")],
+         expect="no flow log", label="flow log of a VPC outside the stack, same component"))
+FIXTURES["vpc-flow-logs-enabled"].unknown.append(
+    Case([R(VPC, {}, "core-vpc", parent="urn:network-team"),
+          R(FLOW_LOG, {"trafficType": "ALL", "vpcId": "vpc-0abc"}, "fl", parent="urn:audit-team")]))

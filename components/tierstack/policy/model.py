@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 
 class Severity(str, Enum):
@@ -43,6 +43,10 @@ class Resource:
     urn: str = ""
     parent: str = ""
     protect: bool = False
+    # The resource's own id and computed outputs where the caller knows them (the offline plan
+    # does; the policy engine gives neither). Graph rules treat an absent id as unknown.
+    id: Any = None
+    outputs: Optional[Mapping[str, Any]] = None
 
 
 ResourceCheck = Callable[[Resource, Context], Iterable[str]]

@@ -1,7 +1,8 @@
 """The CrossGuard adapter: the same rules as ``pulumi_policy`` policies.
 
-``build_policies`` is all ``policy/__main__.py`` needs; it is a function so tests can build
-the policies (and the pack, with its server start replaced) without the Pulumi CLI.
+``build_policies`` is all the pack's ``__main__.py`` needs; it is a function so tests can build
+the policies (and the pack, with its server start replaced) without the Pulumi CLI. The pack
+itself is this package vendored (``tierstack policy-pack export DIR``; see ``export.py``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 
 PACK_NAME = "tierstack-guardrails"
 
-# Every policy takes the same two settings; `tierstack policy-config --stack S` writes them
-# from the stack's own config so preview and the offline gate judge with the same context.
+# Every policy takes the same two settings, from the policy config: `tierstack policy-config
+# --stack S` writes them from a tierstack stack's own config (so preview and the offline gate
+# judge with the same context), `--profile/--production` for any other program.
 CONFIG_SCHEMA = PolicyConfigSchema(properties={
     "profile": {"type": "string", "enum": list(PROFILES), "default": "standard"},
     "production": {"type": "boolean", "default": False},
@@ -33,8 +35,13 @@ CONFIG_SCHEMA = PolicyConfigSchema(properties={
 
 
 def context_from_config(config: Mapping[str, Any]) -> Context:
+    """The policy's context from its policy config (``--policy-pack-config``), never from the
+    program: ``profile`` (default standard) and ``production`` (default false)."""
     profile = config.get("profile", "standard")
-    return Context(profile=profile if profile in PROFILES else "standard", production=bool(config.get("production", False)))
+    production = config.get("production", False)
+    if isinstance(production, str):
+        production = production.strip().lower() in {"true", "1", "yes"}
+    return Context(profile=profile if profile in PROFILES else "standard", production=bool(production))
 
 
 def enforcement(rule: Rule | StackRule) -> EnforcementLevel:

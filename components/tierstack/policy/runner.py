@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
@@ -11,8 +12,7 @@ from tierstack.policy.model import Context, Evaluation, Resource, Rule, StackRul
 
 def proxied(resource: Resource) -> Resource:
     """The resource with props behind pulumi_policy's unknown-checking proxy, as the engine passes them."""
-    return Resource(resource.type, resource.name, unknown_checking_proxy(dict(resource.props)),
-                    resource.urn, resource.parent, resource.protect)
+    return replace(resource, props=unknown_checking_proxy(dict(resource.props)))
 
 
 def evaluate(resources: Sequence[Resource], context: Context, rules: Iterable[Rule],

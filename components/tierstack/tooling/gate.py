@@ -3,25 +3,82 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Optional
 
-from tierstack.policy.model import Context, Evaluation, Resource
+from tierstack.policy.model import PROFILES, Context, Evaluation, Resource
 from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
 from tierstack.tooling.plan import Plan
 
 
-def plan_context(plan: Plan) -> Context:
-    """The stack's policy context, as the program exported it."""
-    outputs = plan.run.outputs
-    return Context(profile=str(outputs.get("complianceProfile", "standard")), production=bool(outputs.get("production", False)))
+class ContextError(ValueError):
+    """Flags that contradict a tierstack stack's own config, or name an unknown profile."""
+
+
+def is_tierstack_stack(values: dict[str, str]) -> bool:
+    """Whether an engine config map (``namespace:key`` -> value) is a tierstack stack's."""
+    from tierstack.config.loader import NAMESPACE
+
+    return any(key.startswith(f"{NAMESPACE}:") for key in values)
+
+
+def stack_context(values: dict[str, str], stack: str) -> Context:
+    """A tierstack stack's policy context, from its config as ``tierstack.config`` builds it.
+
+    Profile and production do not depend on the tier or on overrides, so when the stack file
+    alone does not validate (a plan forced to another tier with extra assumptions) they are read
+    with the loader's own defaults: production from ``tierstack:production``, else the
+    environment (``tierstack:environment``, else the stack name) being prod/production.
+    """
+    from tierstack.config import StackConfigError, build_stack_config
+    from tierstack.config.loader import PRODUCTION_ENVIRONMENTS, raw_from_engine_config
+
+    raw = raw_from_engine_config(values)
+    try:
+        config = build_stack_config(raw, stack=stack, home_region=values.get("aws:region"))
+        return Context(config.compliance_profile, config.production)
+    except StackConfigError:
+        environment = raw.get("environment", stack)
+        production = raw.get("production", str(environment) in PRODUCTION_ENVIRONMENTS)
+        return _context(str(raw.get("complianceProfile", "standard")), production)
+
+
+def _context(profile: str, production: object) -> Context:
+    if profile not in PROFILES:
+        raise ContextError(f"unknown compliance profile '{profile}' (use one of {', '.join(PROFILES)})")
+    if isinstance(production, str):
+        production = production.strip().lower() in {"true", "1", "yes"}
+    return Context(profile, bool(production))
+
+
+def plan_context(plan: Plan, *, profile: Optional[str] = None, production: Optional[bool] = None) -> Context:
+    """The policy context the gate judges a plan with: the same one the pack gets from its
+    policy config, never the program's outputs.
+
+    A tierstack stack's context is its own config (``tierstack:complianceProfile``,
+    ``tierstack:production`` or a prod environment); ``profile``/``production`` may only restate
+    it. Any other program's context is those flags, defaulting to standard, not production.
+    """
+    from tierstack.tooling.stackfiles import engine_config
+
+    values, _ = engine_config(plan.project, plan.stack)
+    if is_tierstack_stack(values):
+        context = stack_context(values, plan.stack)
+        if (profile is not None and profile != context.profile) or (production is not None and production != context.production):
+            raise ContextError(
+                f"stack '{plan.stack}' is a tierstack stack with profile {context.profile}"
+                f"{', production' if context.production else ', not production'}; set tierstack:complianceProfile "
+                "or tierstack:production in its stack file instead of overriding them")
+        return context
+    return _context(profile or "standard", bool(production))
 
 
 def plan_resources(plan: Plan) -> list[Resource]:
-    return [Resource(r.type, r.name, r.inputs, r.urn, r.parent, r.protect) for r in plan.resources if r.custom]
+    return [Resource(r.type, r.name, r.inputs, r.urn, r.parent, r.protect, r.id or None, r.outputs) for r in plan.resources if r.custom]
 
 
-def check_plan(plan: Plan) -> Evaluation:
-    return evaluate(plan_resources(plan), plan_context(plan), RESOURCE_RULES, STACK_RULES)
+def check_plan(plan: Plan, context: Optional[Context] = None) -> Evaluation:
+    return evaluate(plan_resources(plan), context or plan_context(plan), RESOURCE_RULES, STACK_RULES)
 
 
 def render(evaluation: Evaluation, context: Context) -> str:
@@ -43,4 +100,4 @@ def render(evaluation: Evaluation, context: Context) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["check_plan", "plan_context", "render"]
+__all__ = ["ContextError", "check_plan", "is_tierstack_stack", "plan_context", "render", "stack_context"]

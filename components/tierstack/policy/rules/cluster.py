@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Mapping
 
-from tierstack.config.tiers import ZONAL_LABEL
+from tierstack.policy.labels import ZONAL_LABEL
 from tierstack.policy.model import Severity, rule, stack_rule
 from tierstack.policy.props import UNDECIDED, get, has, items, known, raw, truthy
 

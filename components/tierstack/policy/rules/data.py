@@ -297,6 +297,11 @@ def aurora_shards_configured_alike(resources, context):
 def aurora_instances_multi_az(resources, context):
     clusters = defaultdict(list)
     for instance in (r for r in resources if r.type == CLUSTER_INSTANCE):
+        # Its cluster is the one clusterIdentifier names; while that is unknown, its component's.
+        cluster = known(instance.props, "clusterIdentifier")
+        if isinstance(cluster, str) and cluster:
+            clusters[("cluster", cluster)].append(instance)
+            continue
         shard = tag(instance, SHARD_TAG)
         clusters[(instance.parent, shard if _named(shard) else None)].append(instance)
     for members in clusters.values():

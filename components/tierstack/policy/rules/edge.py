@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter, defaultdict
 
 from pulumi_policy.proxy import UnknownValueError
 
 from tierstack.policy.model import Severity, rule, stack_rule
-from tierstack.policy.props import get, has, items, truthy
+from tierstack.policy.props import UNDECIDED, get, has, items, truthy
+from tierstack.policy.rules.links import identity, reference, uncovered
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
@@ -40,35 +40,15 @@ def _tls(version) -> tuple[int, int, int]:
     return (int(match[1]), int(match[2] or 0), int(match[3] or 0)) if match else (0, 0, 0)
 
 
-def _uncovered(resources, owner_types, companion_types, covered=lambda r: False):
-    """(owner, companions found, owners in its component) for owners short of a companion.
-
-    A companion covers its own parent, or is pooled among the owners of the component it sits in:
-    the ids that really link them are unknown during preview.
-    """
-    companions = [r for r in resources if r.type in companion_types]
-    children_of = {c.parent for c in companions}
-    pool = Counter(c.parent for c in companions)
-    owners = defaultdict(list)
-    for owner in resources:
-        if owner.type in owner_types and not (owner.urn and owner.urn in children_of) and not _covers(covered, owner):
-            owners[owner.parent].append(owner)
-    for parent, group in owners.items():
-        if pool[parent] < len(group):
-            for owner in group:
-                yield owner, pool[parent], len(group)
-
-
-def _covers(covered, owner) -> bool:
-    try:
-        return covered(owner)
-    except UnknownValueError:
-        return True  # undecided in preview: not reported
+# What a companion's reference holds, and the owner outputs it can equal: an S3 sibling's bucket is
+# the bucket's id (its name); a logging configuration's resourceArn is the web ACL's ARN.
+BUCKET_KEYS = ("id", "bucket")
+ACL_KEYS = ("arn",)
 
 
 def _missing(what: str, found: int, needed: int, owners: str) -> str:
     if not found:
-        return f"no {what} was found for it (none in its component)"
+        return f"no {what} was found for it (none wired to it, none in its component)"
     return f"its component holds {needed} {owners} but only {found} {what}"
 
 
@@ -211,6 +191,20 @@ def _json_rules(text):
             yield "managed", f"{managed.get('VendorName')}/{managed.get('Name')}", not counted
 
 
+def _of_acl(sibling, acl, resources) -> bool:
+    """A rule resource belongs to the ACL its webAclArn names; failing a comparable ARN, to the ACL
+    of its component."""
+    ref = reference(sibling, "webAclArn")
+    if ref is not None and ref is not UNDECIDED:
+        mine = identity(acl, ACL_KEYS)
+        others = [identity(a, ACL_KEYS) for a in resources if a.type == WEB_ACL and a is not acl]
+        if mine and ref in mine:
+            return True
+        if any(other and ref in other for other in others) or (mine and all(others)):
+            return False  # another ACL's, or one outside the stack
+    return sibling.parent in (acl.parent, acl.urn)
+
+
 def _acl_rules(acl, resources):
     """Every (kind, group, enforced) of the ACL's rules, or None while preview cannot tell."""
     try:
@@ -218,7 +212,7 @@ def _acl_rules(acl, resources):
         if get(acl.props, "ruleJson"):
             found += _json_rules(get(acl.props, "ruleJson"))
         for sibling in resources:
-            if sibling.parent not in (acl.parent, acl.urn):
+            if sibling.type not in (WEB_ACL_RULE, WEB_ACL_RULE_GROUP_ASSOCIATION) or not _of_acl(sibling, acl, resources):
                 continue
             if sibling.type == WEB_ACL_RULE:
                 found += _engine_rule(sibling.props)
@@ -277,8 +271,8 @@ def wafv2_managed_baseline(resources, context):
             "Add an aws.wafv2.WebAclLoggingConfiguration for the ACL in the same component, with "
             "logDestinationConfigs naming a log group called 'aws-waf-logs-...' (or a Firehose stream).")
 def wafv2_logging(resources, context):
-    # resourceArn is the ACL's computed ARN: match the logging configuration by component instead.
-    for acl, found, needed in _uncovered(resources, (WEB_ACL,), (WEB_ACL_LOGGING,)):
+    # resourceArn is the ACL's ARN: compared where known, else matched by component (see links).
+    for acl, found, needed in uncovered(resources, (WEB_ACL,), (WEB_ACL_LOGGING,), "resourceArn", ACL_KEYS):
         yield acl, _missing("WebAclLoggingConfiguration", found, needed, "web ACLs")
 
 
@@ -323,7 +317,7 @@ def s3_public_access_blocked(resource, context):
             Severity.CRITICAL,
             "Add an aws.s3.BucketPublicAccessBlock for each bucket, in the same component, with all four flags true.")
 def s3_bucket_public_access_block_present(resources, context):
-    for bucket, found, needed in _uncovered(resources, BUCKETS, (PUBLIC_ACCESS_BLOCK,)):
+    for bucket, found, needed in uncovered(resources, BUCKETS, (PUBLIC_ACCESS_BLOCK,), "bucket", BUCKET_KEYS):
         yield bucket, _missing("BucketPublicAccessBlock", found, needed, "buckets")
 
 
@@ -369,7 +363,7 @@ def s3_kms_encryption(resource, context):
 def s3_bucket_encryption_present(resources, context):
     def inline(bucket):  # the deprecated inline block also encrypts (s3-kms-encryption checks how)
         return bool(list(_sse_defaults(bucket)))
-    for bucket, found, needed in _uncovered(resources, BUCKETS, SSE_CONFIGS, inline):
+    for bucket, found, needed in uncovered(resources, BUCKETS, SSE_CONFIGS, "bucket", BUCKET_KEYS, inline):
         yield bucket, _missing("BucketServerSideEncryptionConfiguration", found, needed, "buckets")
 
 
@@ -399,5 +393,6 @@ def s3_versioning_enabled(resource, context):
             Severity.MEDIUM,
             "Add an aws.s3.BucketVersioning with status 'Enabled' for each bucket, in the same component.")
 def s3_bucket_versioning_present(resources, context):
-    for bucket, found, needed in _uncovered(resources, BUCKETS, VERSIONINGS, lambda b: bool(_inline_versioning(b))):
+    for bucket, found, needed in uncovered(resources, BUCKETS, VERSIONINGS, "bucket", BUCKET_KEYS,
+                                             lambda b: bool(_inline_versioning(b))):
         yield bucket, _missing("BucketVersioning", found, needed, "buckets")

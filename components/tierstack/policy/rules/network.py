@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tierstack.policy.model import Severity, rule, stack_rule
-from tierstack.policy.props import get, items, tags, truthy
+from tierstack.policy.props import UNDECIDED, get, items, known, tags, truthy
+from tierstack.policy.rules.links import uncovered
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -87,13 +88,15 @@ def vpc_subnets_no_public_ip(resource, context):
 
 
 @stack_rule("vpc-flow-logs-enabled",
-            "Every VPC records flow logs (matched to the VPC through the component that owns both).",
+            "Every VPC records flow logs: a flow log capturing ALL traffic whose vpcId is the VPC's id, "
+            "wherever it is declared (or, while ids are unknown, one in the component that owns the VPC).",
             Severity.HIGH,
-            "Add an aws.ec2.FlowLog with trafficType ALL for the VPC, as a sibling in the same component "
+            "Add an aws.ec2.FlowLog with trafficType ALL and vpcId set to the VPC's id "
             "(tierstack's Network creates one).")
 def vpc_flow_logs_enabled(resources, context):
-    # VPC ids are unknown during preview; the owning component (parent) is always known.
-    logged_parents = {r.parent for r in resources if r.type == FLOW_LOG and get(r.props, "trafficType") == "ALL"}
-    for vpc in (r for r in resources if r.type == VPC):
-        if vpc.parent not in logged_parents:
-            yield vpc, "no flow log capturing ALL traffic was found for this VPC"
+    # The flow log's vpcId is the VPC's id: compared where both are known (the offline plan);
+    # in preview the id is unknown and the owning component (parent) decides instead.
+    def captures_all(flow_log):
+        return known(flow_log.props, "trafficType") in ("ALL", UNDECIDED)
+    for vpc, _, _ in uncovered(resources, (VPC,), (FLOW_LOG,), "vpcId", ("id",), qualifies=captures_all):
+        yield vpc, "no flow log capturing ALL traffic was found for this VPC"
