@@ -260,7 +260,8 @@ def test_services_reach_exactly_the_stores_they_use():
                 and r.name.endswith("-policy")}
     secrets = {name: {arn for s in doc["Statement"] if "secretsmanager:GetSecretValue" in s["Action"] for arn in s["Resource"]}
                for name, doc in policies.items()}
-    cache_secret = next(r.outputs["arn"] for r in plan.resources if r.type == "aws:secretsmanager/secret:Secret")
+    cache_secret = next(r.outputs["arn"] for r in plan.resources if r.type == "aws:secretsmanager/secret:Secret"
+                        and r.inputs["name"].endswith("/cache-auth"))
     assert cache_secret in secrets["model"] and len(secrets["model"]) == 1
     assert cache_secret not in secrets["auth"]
 

@@ -24,6 +24,8 @@ PUBLIC_CIDRS = ["10.0.192.0/22", "10.0.196.0/22", "10.0.200.0/22"]
 
 
 def _services(tier="growth", **overrides):
+    # A public name to serve: without one (and no edge or certificate) there is no public Ingress.
+    overrides = {"ingress": {"host": "api.example.com"}, **overrides}
     config = build_stack_config({"tier": tier, "overrides": {"services": overrides}}, stack="test")
     provider = k8s.Provider("k8s", kubeconfig="{}")
     return AgentServices("agents", AgentServicesArgs(
@@ -274,3 +276,23 @@ def test_replica_table_holds_the_seed_at_hyperscale_and_shrinks_below(capsys):
         ceilings = [getattr(c.services, name).autoscaling.max_replicas for c in configs]
         assert replicas == sorted(replicas) and ceilings == sorted(ceilings), name
     assert max(getattr(hyperscale, n).autoscaling.max_replicas for n in SERVICE_NAMES) == 100
+
+
+def test_controllers_the_cluster_already_runs_can_be_left_out():
+    from tierstack.services import ControllerInstalls
+
+    def build():
+        config = build_stack_config({"tier": "growth", "overrides": {"services": {"ingress": {"host": "api.example.com"}}}},
+                                    stack="test")
+        return AgentServices("agents", AgentServicesArgs(
+            settings=config.services, cluster_name="c1", region="us-east-1", vpc_id="vpc-1", oidc=OIDC,
+            provider=k8s.Provider("k8s", kubeconfig="{}"), load_balancer_cidrs=PUBLIC_CIDRS,
+            controllers=ControllerInstalls(load_balancer_controller=False, keda=False, prometheus_adapter=False)))
+
+    resources = record(build)
+    assert [r for r in resources if r.type == "kubernetes:helm.sh/v3:Release"] == []
+    assert not [r for r in resources if r.type == "aws:iam/role:Role" and ("lbc" in r.name or "keda" in r.name)]
+    # The objects those controllers serve are still created, for the cluster's own controllers.
+    assert _kind(resources, "ScaledObject") and _kind(resources, "Ingress")
+    from tierstack.deploy import check_deployability
+    assert check_deployability(resources, classes=("ordering",)) == []

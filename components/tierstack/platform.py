@@ -20,6 +20,7 @@ from tierstack.catalog.aws import region_code
 from tierstack.cluster.eks import KubernetesCluster, KubernetesClusterArgs
 from tierstack.config.model import StackConfig
 from tierstack.config.tiers import Tier
+from tierstack.documented import documented
 from tierstack.network import Network, NetworkArgs
 from tierstack.edge import naming
 from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
@@ -73,25 +74,35 @@ def platform_tags(config: StackConfig) -> dict[str, str]:
     }
 
 
+@documented
 @dataclass(frozen=True)
 class CellOrigin:
     """What the global edge hands a cell before its load balancer exists (see ``EdgeOrigins``)."""
 
+    # The cell's regional origin certificate, for its load balancer's listener.
     certificate_arn: pulumi.Input[str]
+    # The header CloudFront adds to origin requests, which the load balancer requires.
     verify_header: str
+    # The secret value of verify_header.
     verify_value: pulumi.Input[str]
 
 
+@documented
 @dataclass(frozen=True)
 class RegionalCellArgs:
+    # The whole stack's configuration.
     config: StackConfig
+    # The cell's region (one of config.regions).
     region: str
+    # The region's position in config.regions; 0 is the home region.
     region_index: int
     # Set when the stack has a global edge: the cell's load balancer becomes its origin.
     origin: Optional[CellOrigin] = None
 
 
 class RegionalCell(pulumi.ComponentResource):
+    """One region's cell: its logs key, network, EKS cluster, agent services, cache, sharded database and observability, on that region's provider."""
+
     network: Network
     cluster: KubernetesCluster
     cache: CacheTier
@@ -225,25 +236,32 @@ class RegionalCell(pulumi.ComponentResource):
             protect=protect, depends_on=self.cluster.workloads_ready, tags=tags,
         ), opts=child)
         # The controller names the ALB; find it by the tags it puts on it, once the Ingress exists.
-        load_balancer = aws.lb.get_load_balancer_output(
-            tags=controller_load_balancer_tags(name, config.services.namespace, "public-api"),
-            opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.services.ingress]))
+        # No public Ingress (no certificate to serve it with), no load balancer to watch.
+        load_balancers = []
+        if self.services.ingress is not None:
+            load_balancers.append(aws.lb.get_load_balancer_output(
+                tags=controller_load_balancer_tags(name, config.services.namespace, "public-api"),
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.services.ingress])).arn_suffix)
         self.alarms = ManagedServiceAlarms(f"{name}-alarms", ManagedServiceAlarmsArgs(
             settings=settings, region=region, name_prefix=name, topic_arn=self.observability.alert_topic_arn,
             aurora_clusters=[AuroraCluster(shard.cluster.cluster_identifier) for shard in self.database.shards],
             cache_groups=[cache_group],
             queues=[QueuePair(queue.queue.name, queue.dead_letter_queue.name)],
-            load_balancers=[load_balancer.arn_suffix],
+            load_balancers=load_balancers,
             tags=tags,
         ), opts=child)
 
 
+@documented
 @dataclass(frozen=True)
 class AgentPlatformArgs:
+    # The whole stack's configuration: tier, regions and every component's settings.
     config: StackConfig
 
 
 class AgentPlatform(pulumi.ComponentResource):
+    """The whole platform: one RegionalCell per configured region, the DR secondaries, the global edge and the stack's budgets, from a validated StackConfig."""
+
     cells: dict[str, RegionalCell]
     providers: dict[str, aws.Provider]
 

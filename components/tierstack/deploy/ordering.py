@@ -85,10 +85,9 @@ def custom_resources_after_their_crds(graph: DeployGraph) -> Iterator[Problem]:
             own = resource.type == HELM_RELEASE and kind in (release_pin(resource).crds if release_pin(resource) else ())
             if own:
                 continue
-            if not found:
-                yield _problem(resource, f"no release in this cluster installs the CRD of {kind}.",
-                               f"install the chart that provides {kind} first and depend on its release.")
-            elif not any(graph.ordered(resource.urn, p.urn) for p in found):
+            # No release for it in this program: the cluster already runs that controller (its
+            # CRDs are there before the deploy), which is how platform teams reuse their own.
+            if found and not any(graph.ordered(resource.urn, p.urn) for p in found):
                 yield _problem(resource, f"it creates {kind} before {found[0].name} has installed that CRD.",
                                f"add depends_on=[{found[0].name}].")
 

@@ -20,8 +20,9 @@ from tierstack.aws.context import aws_context
 from tierstack.aws.iam import OidcIssuer
 from tierstack.config.model import ServicesSettings, ServiceSettings
 from tierstack.data import DatabaseUsers, DatabaseUsersArgs, ShardedDatabase, database_user
+from tierstack.documented import documented
 from tierstack.services import manifests
-from tierstack.services.controllers import ServiceControllers, ServiceControllersArgs
+from tierstack.services.controllers import ControllerInstalls, ServiceControllers, ServiceControllersArgs
 from tierstack.services.manifests import EdgeOrigin, Workload
 from tierstack.services.queue import RequestQueue, RequestQueueArgs
 from tierstack.services.workload import AgentService, AgentServiceArgs
@@ -39,21 +40,30 @@ DEFAULT_POOLS = ("workers", "general")
 PSA_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
 
 
+@documented
 @dataclass(frozen=True)
 class DataAccess:
     """How the services reach the data tier of their cell."""
 
+    # The shard map document (JSON) the services read to route tenants to shards.
     shard_map_json: pulumi.Input[str]
     # The cell's shards: services connect with IAM tokens for their own database user.
     database: ShardedDatabase
+    # The cache's primary (or configuration) endpoint host.
     cache_endpoint: pulumi.Input[str]
+    # The cache's port.
     cache_port: int
+    # The Secrets Manager secret holding the cache's auth token.
     cache_secret_arn: pulumi.Input[str]
+    # IAM policy document granting a workload read of the cache's auth secret and key.
     cache_policy: pulumi.Input[dict]
+    # Default expiry the services give cache entries, in seconds.
     cache_default_ttl_seconds: int
+    # Where semantic (vector) matches live: "none", "valkey-search" or "pgvector".
     semantic_cache: str
 
 
+@documented
 @dataclass(frozen=True)
 class Telemetry:
     """Where the workloads send traces (OTLP) and the resource attributes every span carries.
@@ -62,18 +72,28 @@ class Telemetry:
     traces into the cell's tail-sampling collector without code that knows the cluster.
     """
 
+    # The collector's OTLP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT).
     otlp_endpoint: str
+    # Extra resource attributes every span carries; {} adds only the region.
     resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    # The OTLP transport: "grpc" (default) or "http/protobuf".
     protocol: str = "grpc"
 
 
+@documented
 @dataclass(frozen=True)
 class AgentServicesArgs:
+    # The services' settings: which services run, their sizes, queue and namespace.
     settings: ServicesSettings
+    # The EKS cluster the services run on.
     cluster_name: str
+    # The cluster's region: the services' AWS_REGION and their IAM grants.
     region: str
+    # The cluster's VPC, for the load balancer controller.
     vpc_id: pulumi.Input[str]
+    # The cluster's OIDC issuer, for the services' IRSA roles.
     oidc: OidcIssuer
+    # The cluster's Kubernetes provider.
     provider: k8s.Provider
     # Public subnet blocks: where the ALB's nodes live, admitted by the public services' policies.
     load_balancer_cidrs: Sequence[str]
@@ -81,6 +101,7 @@ class AgentServicesArgs:
     node_pools: Sequence[str] = ()
     # Production tiers keep workers warm; only pilot may scale them to zero.
     allow_scale_to_zero: bool = False
+    # Production stacks: keep the request queue (and its key) from being deleted.
     protect: bool = False
     # The cell's data tier; None runs the services without database or cache wiring.
     data: Optional[DataAccess] = None
@@ -88,15 +109,27 @@ class AgentServicesArgs:
     edge_origin: Optional[EdgeOrigin] = None
     # The cell's trace collector; None leaves the OTEL_* variables unset.
     telemetry: Optional[Telemetry] = None
+    # Which controllers to install; turn off the ones the cluster already runs.
+    controllers: ControllerInstalls = field(default_factory=ControllerInstalls)
+    # What the Kubernetes objects must wait for (e.g. node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
+    # Tags added to every AWS resource the services create; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+def _installed(release: Optional[pulumi.Resource]) -> list[pulumi.Resource]:
+    """What to wait for: the release when AgentServices installs it; nothing when the cluster has its own."""
+    return [release] if release is not None else []
+
+
 class AgentServices(pulumi.ComponentResource):
+    """The agent services (each with its IAM role, HPA, PDB and NetworkPolicy), the request queue and its KEDA-scaled workers, the controllers they need (each can be left out) and the public Ingress. See AgentServicesArgs."""
+
     services: dict[str, AgentService]
     worker: AgentService
     queue: RequestQueue
-    ingress: k8s.networking.v1.Ingress
+    # None when there is no certificate to serve it with (no edge, host or certificateArn).
+    ingress: Optional[k8s.networking.v1.Ingress]
 
     def __init__(self, name: str, args: AgentServicesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:services:AgentServices", name, None, opts)
@@ -116,7 +149,7 @@ class AgentServices(pulumi.ComponentResource):
         controllers = ServiceControllers(f"{name}-controllers", ServiceControllersArgs(
             cluster_name=args.cluster_name, region=args.region, vpc_id=args.vpc_id, oidc=args.oidc,
             provider=args.provider, queue_arn=self.queue.arn, prometheus_url=settings.prometheus_url,
-            depends_on=args.depends_on, tags=args.tags,
+            installs=args.controllers, depends_on=args.depends_on, tags=args.tags,
         ), opts=pulumi.ResourceOptions(parent=self))
 
         own_grants = {
@@ -155,24 +188,31 @@ class AgentServices(pulumi.ComponentResource):
         self._queue_scaling(name, args, controllers, space)
 
         routes = [(s.ingress_path, n) for n, s in settings.items() if s.ingress_path]
-        self.ingress = k8s.networking.v1.Ingress(
-            f"{name}-public-api",
-            metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
-                                        manifests.ingress_annotations(settings.ingress, routes, args.edge_origin)),
-            spec=manifests.ingress_spec(routes, settings.ingress, args.edge_origin),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
-                controllers.load_balancer_controller, *[self.services[n].service for _, n in routes]]),
-        )
-        # The controller writes the ALB's name into the Ingress status; Pulumi waits for it.
-        self.load_balancer_hostname = self.ingress.status.apply(
-            lambda status: status.load_balancer.ingress[0].hostname if status and status.load_balancer
-            and status.load_balancer.ingress else "")
+        # The public Ingress is HTTPS only, so it needs a certificate: the edge's, a pinned
+        # certificateArn, or one the controller discovers by host. With none of those there is
+        # no public Ingress (no load balancer); the services stay reachable inside the cluster.
+        self.ingress = None
+        self.load_balancer_hostname = pulumi.Output.from_input("")
+        if args.edge_origin is not None or settings.ingress.host or settings.ingress.certificate_arn:
+            self.ingress = k8s.networking.v1.Ingress(
+                f"{name}-public-api",
+                metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
+                                            manifests.ingress_annotations(settings.ingress, routes, args.edge_origin)),
+                spec=manifests.ingress_spec(routes, settings.ingress, args.edge_origin),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
+                    *_installed(controllers.load_balancer_controller), *[self.services[n].service for _, n in routes]]),
+            )
+            # The controller writes the ALB's name into the Ingress status; Pulumi waits for it.
+            self.load_balancer_hostname = self.ingress.status.apply(
+                lambda status: status.load_balancer.ingress[0].hostname if status and status.load_balancer
+                and status.load_balancer.ingress else "")
         self.register_outputs({"queue_url": self.queue.url, "namespace": namespace,
                                "load_balancer_hostname": self.load_balancer_hostname})
 
     def _queue_scaling(self, name: str, args: AgentServicesArgs, controllers: ServiceControllers, space) -> None:
         worker, namespace = args.settings.worker, args.settings.namespace
-        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[controllers.keda, space])
+        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider,
+                                          depends_on=[*_installed(controllers.keda), space])
         auth_name = "aws-irsa"
         k8s.apiextensions.CustomResource(
             f"{name}-trigger-auth", api_version="keda.sh/v1alpha1", kind="TriggerAuthentication",
@@ -188,7 +228,7 @@ class AgentServices(pulumi.ComponentResource):
                 max_replicas=worker.max_replicas, messages_per_replica=worker.messages_per_replica,
                 trigger_auth=auth_name),
             opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
-                                        depends_on=[controllers.keda, space, self.worker.deployment]))
+                                        depends_on=[*_installed(controllers.keda), space, self.worker.deployment]))
 
     def _shard_map(self, name: str, args: AgentServicesArgs, space) -> list[pulumi.Resource]:
         """The shard map as a ConfigMap the database users mount; created before they start."""

@@ -12,15 +12,20 @@ import pulumi_aws as aws
 from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import QueueSettings
+from tierstack.documented import documented
 
 # Fourteen days, SQS's maximum: the longest window to inspect and redrive failed requests.
 DEAD_LETTER_RETENTION_SECONDS = 1_209_600
 
 
+@documented
 @dataclass(frozen=True)
 class RequestQueueArgs:
+    # The queue's settings (retention, visibility timeout, dead-letter redrive).
     settings: QueueSettings
+    # Production stacks: keep the queues and their key from being deleted.
     protect: bool = False
+    # Tags added to the queues and their key; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

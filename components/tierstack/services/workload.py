@@ -10,16 +10,23 @@ import pulumi_kubernetes as k8s
 
 from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
 from tierstack.config.model import AutoscalingSettings
+from tierstack.documented import documented
 from tierstack.services import manifests
 from tierstack.services.manifests import Workload
 
 
+@documented
 @dataclass(frozen=True)
 class AgentServiceArgs:
+    # The service's Deployment, ports, probes and environment.
     workload: Workload
+    # The cluster's OIDC issuer, for the workload's IRSA role.
     oidc: OidcIssuer
+    # The cluster's Kubernetes provider.
     provider: k8s.Provider
+    # Services allowed to call this one (NetworkPolicy ingress); () admits no other service.
     callers: Sequence[str] = ()
+    # Load balancer subnet blocks admitted to the pods; () for services not behind the ALB.
     load_balancer_cidrs: Sequence[str] = ()
     # An HPA owns the replica count when this is set and enabled.
     autoscaling: Optional[AutoscalingSettings] = None
@@ -30,6 +37,7 @@ class AgentServiceArgs:
     # What every object must wait for: the namespace (which the engine cannot infer from its name),
     # and anything the pods read at start such as the shard map.
     depends_on: Sequence[pulumi.Resource] = ()
+    # Tags added to the workload's IRSA role; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
