@@ -8,10 +8,9 @@ from typing import Callable, Optional
 
 import pulumi
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 
+from tierstack import testing
 from tierstack.tooling.engine import PlannedResource, RecordingMonitor
-from tierstack.tooling.mocks import ProviderRegions, TierstackMocks
 from tierstack.tooling.plan import ANY_TIER_ASSUMPTIONS, Plan, plan_stack
 from tierstack.tooling.stackfiles import Project, find_project
 
@@ -42,13 +41,9 @@ def plan_of() -> Callable[..., Plan]:
 
 
 def install_mocks(region: str = "us-east-1") -> RecordingMonitor:
-    """Fresh mocks for one component test; returns the monitor that records registrations."""
-    regions = ProviderRegions(default_region=region)
-    monitor = RecordingMonitor(TierstackMocks(regions), regions)
-    monitor.stack_outputs = {}
-    pulumi.runtime.set_all_config({"aws:region": region})
-    pulumi_mocks.set_mocks(monitor.mocks, project="tierstack", stack="test", preview=False, monitor=monitor)
-    return monitor
+    """Fresh mocks for one component test (the public ``tierstack.testing.set_mocks``); returns
+    the monitor that records registrations."""
+    return testing.set_mocks(region=region, project="tierstack", stack="test").monitor
 
 
 def children_of(resources: list[PlannedResource], type_token: str) -> list[PlannedResource]:

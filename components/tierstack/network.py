@@ -18,12 +18,16 @@ import pulumi_aws as aws
 from tierstack.aws import policies
 from tierstack.aws.context import aws_context
 from tierstack.config.model import NetworkSettings
+from tierstack.documented import documented
 from tierstack.sizing.subnets import plan_subnets
 
 
+@documented
 @dataclass(frozen=True)
 class NetworkArgs:
+    # The network's settings (AZ count, VPC block, NAT, endpoints, flow logs).
     settings: NetworkSettings
+    # The region the VPC is created in (its provider's); picks the AZs and endpoint names.
     region: str
     # The VPC block for this network; defaults to settings.vpc_cidr (cells offset it per region).
     vpc_cidr: Optional[str] = None
@@ -35,6 +39,7 @@ class NetworkArgs:
     instance_types: Sequence[str] = ()
     # Production stacks: keep the flow-log group (audit evidence) from being deleted.
     protect: bool = False
+    # Tags added to every AWS resource the network creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -88,6 +93,8 @@ def zone_choice(parent: pulumi.Resource, count: int, instance_types: Sequence[st
 
 
 class Network(pulumi.ComponentResource):
+    """A VPC with public, private and data subnets per AZ (chosen by zone ID), NAT, flow logs and VPC endpoints. See NetworkArgs."""
+
     vpc: aws.ec2.Vpc
     vpc_id: pulumi.Output[str]
     public_subnets: list[aws.ec2.Subnet]

@@ -16,9 +16,16 @@ from pydantic_core import PydanticCustomError
 from tierstack.catalog import aws as catalog
 
 
-def fail(problem: str, fix: str) -> PydanticCustomError:
-    """A validation error the config loader reports with the key, the value and this fix."""
-    return PydanticCustomError("tierstack", "{problem}", {"problem": problem, "fix": fix})
+def fail(problem: str, fix: str, field: str = "") -> PydanticCustomError:
+    """A validation error the config loader reports with the key, the value and this fix.
+
+    ``field`` (camelCase, dotted for nested keys) names the key a model-level check is about, so
+    the error points at ``...cache.shards`` rather than at the whole ``cache`` section.
+    """
+    context = {"problem": problem, "fix": fix}
+    if field:
+        context["field"] = field
+    return PydanticCustomError("tierstack", "{problem}", context)
 
 
 def _log_retention(days: int) -> int:

@@ -10,23 +10,34 @@ import pulumi
 import pulumi_aws as aws
 
 from tierstack.aws import policies
+from tierstack.documented import documented
 
 
+@documented
 @dataclass(frozen=True)
 class OidcIssuer:
     """The cluster's OIDC provider, as the roles of its service accounts need it."""
 
+    # The IAM OIDC provider's ARN (the trust policy's federated principal).
     provider_arn: pulumi.Input[str]
+    # The cluster's OIDC issuer URL (https://oidc.eks...).
     issuer_url: pulumi.Input[str]
 
 
+@documented
 @dataclass(frozen=True)
 class IrsaRoleArgs:
+    # The cluster's OIDC issuer the role trusts.
     oidc: OidcIssuer
+    # The namespace of the service account that may assume the role.
     namespace: str
+    # The service account that may assume the role.
     service_account: str
+    # Managed policies attached to the role; () attaches none.
     managed_policy_arns: Sequence[pulumi.Input[str]] = ()
+    # The role's inline policy document (JSON); None adds none.
     inline_policy: Optional[pulumi.Input[str]] = None
+    # Tags added to the role; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -11,17 +11,24 @@ import pulumi_aws as aws
 
 from tierstack.aws import policies
 from tierstack.aws.context import aws_context
+from tierstack.documented import documented
 
 # A key's grants depend on account and partition, known only at deploy time.
 GrantBuilder = Callable[[str, str], Mapping[str, Any]]
 
 
+@documented
 @dataclass(frozen=True)
 class KmsKeyArgs:
+    # The key's description, as the KMS console shows it.
     description: str
+    # The key's alias, without the "alias/" prefix.
     alias: str
+    # Key policy statements for the services that use the key; () grants the account only.
     grants: Sequence[GrantBuilder] = ()
+    # Production stacks: keep the key from being deleted.
     protect: bool = False
+    # Tags added to the key; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
     # Thirty days is KMS's maximum: the longest window to notice and cancel a deletion.
     deletion_window_days: int = 30

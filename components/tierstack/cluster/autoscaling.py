@@ -17,24 +17,35 @@ import pulumi_kubernetes as k8s
 from tierstack import charts
 from tierstack.aws import policies
 from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.documented import documented
 from tierstack.kube import pinned_release
 
 SERVICE_ACCOUNT = "cluster-autoscaler"
 NAMESPACE = "kube-system"
 
 
+@documented
 @dataclass(frozen=True)
 class ClusterAutoscalingArgs:
+    # The EKS cluster whose node groups the autoscaler scales.
     cluster_name: str
+    # The cluster's region, where the autoscaler calls the Auto Scaling API.
     region: str
+    # The cluster's Kubernetes version: picks the matching autoscaler image.
     kubernetes_version: str
+    # The cluster's OIDC issuer, for the autoscaler's IRSA role.
     oidc: OidcIssuer
+    # The cluster's Kubernetes provider.
     provider: k8s.Provider
+    # How the autoscaler picks a node group to grow; "least-waste" wastes the least CPU and memory.
     expander: str = "least-waste"
     # Two replicas keep the metrics API (and so every HPA) up through a node drain.
     metrics_server_replicas: int = 2
+    # Node labels the autoscaler and metrics-server pods must run on; {} places them anywhere.
     node_selector: Mapping[str, str] = field(default_factory=dict)
+    # What the charts must wait for (e.g. the node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
+    # Tags added to the AWS resources (the IRSA role) this creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

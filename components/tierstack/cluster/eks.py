@@ -25,23 +25,31 @@ from tierstack.cluster.addons import AFTER_NODES, BEFORE_NODES, managed_addons
 from tierstack.cluster.autoscaling import ClusterAutoscaling, ClusterAutoscalingArgs
 from tierstack.cluster.nodes import managed_node_groups
 from tierstack.config.model import ClusterSettings
+from tierstack.documented import documented
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
+@documented
 @dataclass(frozen=True)
 class KubernetesClusterArgs:
+    # The cluster's settings (Kubernetes version, node groups, add-ons, logging).
     settings: ClusterSettings
+    # The EKS cluster's name, as AWS and kubeconfig see it.
     cluster_name: str
+    # The cluster's region (its provider's), written into the kubeconfig.
     region: str
+    # The VPC the cluster and its node groups run in.
     vpc_id: pulumi.Input[str]
     # Private subnets, one per AZ: the control plane's ENIs and every node group use them all.
     subnet_ids: Sequence[pulumi.Input[str]]
+    # Key for the control-plane log group; None leaves it encrypted with the service key.
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Production stacks: protect the cluster and its secrets key from deletion.
     protect: bool = False
+    # Tags added to every AWS resource the cluster creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -62,6 +70,8 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
 
 
 class KubernetesCluster(pulumi.ComponentResource):
+    """An EKS cluster with encrypted secrets, access entries, IRSA, core add-ons, managed node groups (zonal where asked), autoscaling and a Kubernetes provider. See KubernetesClusterArgs."""
+
     cluster: aws.eks.Cluster
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]

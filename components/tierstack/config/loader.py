@@ -161,6 +161,9 @@ def _translate(error: ValidationError, document: Mapping[str, Any], overrides: M
             fix = f"use one of: {', '.join(sorted(allowed))}." if allowed else "remove the key."
         elif kind == "tierstack":
             problem, fix = ctx["problem"], ctx["fix"]
+            if ctx.get("field"):
+                path = path + tuple(ctx["field"].split("."))
+                value = get_path(document, path, value)
         else:
             problem = item["msg"].rstrip(".") + "."
             fix = _generic_fix(kind, ctx)

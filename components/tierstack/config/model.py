@@ -11,7 +11,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal, Optional, Sequence
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from tierstack.catalog import aws as catalog
 from tierstack.catalog import data_services
@@ -436,6 +436,23 @@ class CacheSettings(_Settings):
     def family(self) -> Optional[str]:
         return data_services.cache_parameter_family(self.engine, self.engine_version)
 
+    @model_validator(mode="after")
+    def _a_shape_elasticache_accepts(self) -> "CacheSettings":
+        # Here rather than in the stack rules, so a program building CacheSettings itself gets
+        # the same refusal instead of a group AWS rejects.
+        if not self.cluster_mode and self.shards > 1:
+            raise _fail("more than one shard needs cluster mode.", "set clusterMode to true, or shards to 1.",
+                        field="shards")
+        if self.replicas_per_shard < 1:
+            raise _fail("without a replica there is nothing to fail over to when the primary's AZ fails "
+                        "(automatic failover and multi-AZ need one).", "keep at least one replica per shard.",
+                        field="replicasPerShard")
+        if self.semantic_cache == "valkey-search" and (self.engine != "valkey" or self.version < (8, 2)):
+            raise _fail("vector search on ElastiCache needs Valkey 8.2 or later.",
+                        "set engine to valkey with engineVersion '8.2', or use semanticCache 'pgvector'.",
+                        field="semanticCache")
+        return self
+
 
 class ReaderAutoscalingSettings(_Settings):
     max_readers: int = Field(3, ge=1, le=15)
@@ -461,9 +478,18 @@ class DatabaseSettings(_Settings):
     # nearest other stack region (tierstack.catalog.aws.dr_partner), which no reordering moves.
     dr_regions: dict[str, str] = Field(default_factory=dict)
 
-    def dr_region_for(self, region: str, regions: Sequence[str]) -> str:
-        return self.dr_regions.get(region) or catalog.dr_partner(region, list(regions))
     database_name: str = "agents"
+
+    def dr_region_for(self, region: str, regions: Sequence[str]) -> str:
+        """The region holding ``region``'s disaster-recovery secondaries."""
+        return self.dr_regions.get(region) or catalog.dr_partner(region, list(regions))
+
+    @model_validator(mode="after")
+    def _readers_fit_their_ceiling(self) -> "DatabaseSettings":
+        if self.reader_autoscaling.max_readers < self.readers_per_shard:
+            raise _fail(f"the autoscaling ceiling is below the {self.readers_per_shard} provisioned readers.",
+                        f"raise maxReaders to at least {self.readers_per_shard}.", field="readerAutoscaling.maxReaders")
+        return self
 
     @field_validator("instance_class")
     @classmethod

@@ -147,23 +147,9 @@ def ingress_routes(config: StackConfig) -> Iterator[Finding]:
 
 
 def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
-    cache, database = config.data.cache, config.data.database
-    base = ("data", "cache")
-    if cache.semantic_cache == "valkey-search" and (cache.engine != "valkey" or cache.version < (8, 2)):
-        yield (base + ("semanticCache",), cache.semantic_cache,
-               "vector search on ElastiCache needs Valkey 8.2 or later.",
-               "set data.cache.engine to valkey with engineVersion '8.2', or use semanticCache 'pgvector'.")
-    if not cache.cluster_mode and cache.shards > 1:
-        yield (base + ("shards",), cache.shards, "more than one shard needs cluster mode.",
-               "set data.cache.clusterMode to true, or shards to 1.")
-    if cache.replicas_per_shard < 1:
-        yield (base + ("replicasPerShard",), cache.replicas_per_shard,
-               "without a replica there is nothing to fail over to when the primary's AZ fails.",
-               "keep at least one replica per shard.")
-    if database.reader_autoscaling.max_readers < database.readers_per_shard:
-        yield (("data", "database", "readerAutoscaling", "maxReaders"), database.reader_autoscaling.max_readers,
-               f"the autoscaling ceiling is below the {database.readers_per_shard} provisioned readers.",
-               f"raise maxReaders to at least {database.readers_per_shard}.")
+    # The cache's and the database's own shape is checked by their settings models; what is left
+    # here needs the tier or the regions.
+    database = config.data.database
     if database.readers_per_shard < 1 and config.tier is not Tier.PILOT:
         yield (("data", "database", "readersPerShard"), database.readers_per_shard,
                "a production shard without a reader has no failover target and no read scaling.",

@@ -35,6 +35,7 @@ import pulumi_kubernetes as k8s
 from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
 from tierstack.charts import AWS_CLI_IMAGE, PSQL_IMAGE
 from tierstack.data.database import PORT, ShardedDatabase, checked_db_users
+from tierstack.documented import documented
 
 JOB_NAME = SERVICE_ACCOUNT = "db-users"
 # AWS publishes the bundle of every commercial region's RDS CAs here; GovCloud and China
@@ -227,6 +228,7 @@ def job_spec(targets: Sequence[ShardTarget], users: Sequence[str], *, database: 
     }
 
 
+@documented
 @dataclass(frozen=True)
 class DatabaseUsersArgs:
     # The cell's Kubernetes provider.
@@ -245,6 +247,7 @@ class DatabaseUsersArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     # RDS CA bundle for verify-full; the default covers the commercial partition.
     ca_bundle_url: str = RDS_CA_BUNDLE_URL
+    # Tags added to the Job's IRSA role; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -20,6 +20,7 @@ from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import CacheSettings
 from tierstack.data.placement import Placement, admit_clients
+from tierstack.documented import documented
 
 PORT = 6379
 REPLICATION_GROUP_ID_MAX = 40
@@ -27,18 +28,28 @@ REPLICATION_GROUP_ID_MAX = 40
 AUTH_TOKEN_VERSION = 1
 
 
+@documented
 @dataclass(frozen=True)
 class CacheTierArgs:
+    # The cache's settings (engine, node type, shards, replicas).
     settings: CacheSettings
-    region: str
+    # Where the cache runs: VPC, data subnets and the client security groups it admits.
     placement: Placement
+    # Kept for callers that pass it; the cache is created in its provider's region.
+    region: Optional[str] = None
+    # Key for the cache's log groups; None leaves them encrypted with the service key.
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
+    # Days CloudWatch keeps the cache's logs.
     log_retention_days: int = 30
+    # Production stacks: keep the cache, its key and auth secret from being deleted.
     protect: bool = False
+    # Tags added to every AWS resource the cache creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class CacheTier(pulumi.ComponentResource):
+    """An encrypted, multi-AZ ElastiCache (Valkey or Redis OSS) replication group in cluster mode, with its key, parameter group, security group, slow log and auth secret. See CacheTierArgs."""
+
     replication_group: aws.elasticache.ReplicationGroup
     endpoint: pulumi.Output[str]
     auth_secret_arn: pulumi.Output[str]

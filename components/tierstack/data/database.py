@@ -43,6 +43,7 @@ from tierstack.aws.context import AwsContext, aws_context
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import DatabaseSettings
 from tierstack.data.placement import Placement, admit_clients
+from tierstack.documented import documented
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
@@ -83,16 +84,22 @@ def checked_db_users(db_users: Sequence[str]) -> list[str]:
     return users
 
 
+@documented
 @dataclass(frozen=True)
 class ShardedDatabaseArgs:
+    # The database's settings (shards, instance class, readers, global replication).
     settings: DatabaseSettings
+    # The shards' region (their provider's), exposed for replicas and clients.
     region: str
+    # Where the shards run: VPC, data subnets and the client security groups they admit.
     placement: Placement
+    # Production stacks: deletion protection, final snapshots, and no deleting the shards.
     protect: bool = False
     # The cell's CloudWatch Logs key: encrypts each cluster's exported PostgreSQL log group.
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Days CloudWatch keeps the exported PostgreSQL logs.
     log_retention_days: int = 30
+    # Tags added to every AWS resource the shards create; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -313,6 +320,8 @@ class DatabaseShard(pulumi.ComponentResource):
 
 
 class ShardedDatabase(pulumi.ComponentResource):
+    """N Aurora PostgreSQL shards (one DatabaseShard each) sharing a subnet group, security group, parameter group and key; IAM-authenticated users via connect_policy. See ShardedDatabaseArgs."""
+
     shards: list[DatabaseShard]
     key_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
@@ -368,16 +377,24 @@ class ShardedDatabase(pulumi.ComponentResource):
             lambda v: policies.secret_reader([arn for arn in v[1:] if arn], [v[0]]))
 
 
+@documented
 @dataclass(frozen=True)
 class ShardedDatabaseReplicaArgs:
+    # The primary ShardedDatabase whose shards this region replicates.
     primary: ShardedDatabase
+    # The database's settings, as for the primary.
     settings: DatabaseSettings
+    # The replica's region (its provider's).
     region: str
+    # Where the replica shards run in this region: VPC, subnets, client security groups.
     placement: Placement
+    # Production stacks: deletion protection, and no deleting the replica shards.
     protect: bool = False
     # The CloudWatch Logs key of the replica's region (KMS keys are regional).
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
+    # Days CloudWatch keeps the exported PostgreSQL logs.
     log_retention_days: int = 30
+    # Tags added to every AWS resource the replica creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

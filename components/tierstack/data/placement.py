@@ -8,12 +8,17 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from tierstack.documented import documented
 
+
+@documented
 @dataclass(frozen=True)
 class Placement:
+    # The existing VPC the data tier runs in.
     vpc_id: pulumi.Input[str]
     # Data subnets, one per AZ: no route to the internet.
     subnet_ids: Sequence[pulumi.Input[str]]
+    # The subnets' AZs, in the same order as subnet_ids.
     availability_zones: Sequence[pulumi.Input[str]]
     # Who may connect: the EKS cluster security group (nodes and pods).
     client_security_group_ids: Sequence[pulumi.Input[str]]

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.catalog.aws import region_code
+from tierstack.documented import documented
 from tierstack.edge import distribution as cdn
 from tierstack.edge import naming
 from tierstack.edge.caching import CacheClass, api_class, cache_classes, cache_key
@@ -39,16 +40,20 @@ REDACTED_HEADERS = ("authorization", "cookie")
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 
+@documented
 @dataclass(frozen=True)
 class RegionalOrigin:
+    # The origin's region (a key of GlobalEdgeArgs.regional_providers).
     region: str
     # The regional ALB's DNS name. The AWS Load Balancer Controller creates the ALB from the
     # public Ingress, so this comes from the Ingress status (status.loadBalancer.ingress[0].hostname).
     load_balancer_hostname: pulumi.Input[str]
 
 
+@documented
 @dataclass(frozen=True)
 class GlobalEdgeArgs:
+    # The edge's settings (domain, WAF, caching, routing, logs).
     settings: EdgeSettings
     # Prefix of the names AWS sees (web ACL, cache policies, log group, key alias), unique per
     # account: e.g. "tierstack-prod".
@@ -62,9 +67,11 @@ class GlobalEdgeArgs:
     # The header CloudFront adds to every origin request, which the load balancers require
     # (EdgeOrigins.verify_header / verify_value); None sends none.
     verify_header: Optional[str] = None
+    # The secret value of verify_header; None with verify_header None.
     verify_value: Optional[pulumi.Input[str]] = None
     # Production stacks: keep the log bucket, log group and their key from being deleted.
     protect: bool = False
+    # Tags added to every AWS resource the edge creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -95,6 +102,8 @@ def check_args(args: GlobalEdgeArgs) -> None:
 
 
 class GlobalEdge(pulumi.ComponentResource):
+    """CloudFront, WAF and Route 53 in front of every regional origin: the public API name, caching by class, failover and nearest-region routing. See GlobalEdgeArgs."""
+
     distribution: aws.cloudfront.Distribution
     web_acl: aws.wafv2.WebAcl
     distribution_id: pulumi.Output[str]

@@ -25,6 +25,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from tierstack.catalog.aws import region_code
+from tierstack.documented import documented
 from tierstack.edge import naming
 
 # CloudFront overwrites a viewer's header of the same name, so callers cannot forge it.
@@ -41,16 +42,20 @@ def health_checkers_prefix_list(region: str) -> str:
     return f"com.amazonaws.{region}.route53-healthchecks"
 
 
+@documented
 @dataclass(frozen=True)
 class EdgeOriginsArgs:
+    # The public API host name (e.g. api.example.com); origin hosts derive from it.
     api_host: str
     # The public hosted zone the validation records go into.
     zone_name: str
+    # The origin regions: each gets a certificate and a regional origin host.
     regions: Sequence[str]
     # Route 53 is global; records go through this provider (the edge's, in us-east-1).
     dns_provider: aws.Provider
     # A provider per region, for that region's certificate.
     regional_providers: Mapping[str, aws.Provider]
+    # Tags added to the certificates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -105,13 +110,18 @@ class EdgeOrigins(pulumi.ComponentResource):
         self.register_outputs({"certificate_arns": self.certificate_arns})
 
 
+@documented
 @dataclass(frozen=True)
 class OriginSecurityGroupsArgs:
+    # The VPC of the load balancer the groups attach to.
     vpc_id: pulumi.Input[str]
     # Where the load balancer's targets (pod IPs) live: its only egress.
     vpc_cidr: pulumi.Input[str]
+    # The VPC's region: picks the region's CloudFront and health-checker prefix lists.
     region: str
+    # The port the load balancer listens on; 443 (HTTPS).
     port: int = 443
+    # Tags added to the security groups; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -21,6 +21,7 @@ import pulumi_kubernetes as k8s
 from tierstack import charts
 from tierstack.aws.context import aws_context
 from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.documented import documented
 from tierstack.kube import pinned_release
 from tierstack.observability import alerts, dashboards, manifests, metrics, policies
 from tierstack.observability.alerts import AlertTargets
@@ -31,6 +32,7 @@ SERVICE_MONITOR_NAME = "tierstack-agents"
 PROMETHEUS_RULE_NAME = "tierstack-agents"
 
 
+@documented
 @dataclass(frozen=True)
 class WatchedResources:
     """The cell's AWS resources the saturation alerts and dashboards select, by name.
@@ -39,18 +41,28 @@ class WatchedResources:
     node, any cluster), which also match other stacks' resources in the account.
     """
 
+    # SQS request queues to watch; () falls back to tierstack's queue name pattern.
     queue_names: Sequence[pulumi.Input[str]] = ()
+    # SQS dead-letter queues to watch; () falls back to tierstack's pattern.
     dead_letter_queue_names: Sequence[pulumi.Input[str]] = ()
+    # ElastiCache node ids to watch; () matches any cache node.
     cache_node_ids: Sequence[pulumi.Input[str]] = ()
+    # Aurora cluster identifiers to watch; () matches any cluster.
     db_cluster_identifiers: Sequence[pulumi.Input[str]] = ()
 
 
+@documented
 @dataclass(frozen=True)
 class ObservabilityArgs:
+    # The observability settings (Prometheus, Alertmanager, alerts, tracing, AWS alarms).
     settings: ObservabilitySettings
+    # The EKS cluster being observed; names the alert topic and dashboards.
     cluster_name: str
+    # The cluster's region: the alert topic's and CloudWatch exporter's region.
     region: str
+    # The cluster's OIDC issuer, for the exporters' IRSA roles.
     oidc: OidcIssuer
+    # The cluster's Kubernetes provider.
     provider: k8s.Provider
     # Where the agent services run (ServicesSettings.namespace).
     agents_namespace: str = "agents"
@@ -60,9 +72,13 @@ class ObservabilityArgs:
     # (Prometheus, Alertmanager, Jaeger) are confined to them, so a node can always be added in
     # their volume's AZ.
     zonal_capacity: bool = False
+    # The AWS resources the alerts and dashboards select; the default uses name patterns.
     watched: WatchedResources = field(default_factory=WatchedResources)
+    # Production stacks: keep the alert topic and its key from being deleted.
     protect: bool = False
+    # What the charts must wait for (e.g. node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
+    # Tags added to every AWS resource this creates; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -93,6 +109,8 @@ WORKER_POD_MONITOR_NAME = "tierstack-workers"
 
 
 class Observability(pulumi.ComponentResource):
+    """A cell's metrics, alerting, dashboards and traces: kube-prometheus-stack, the alert rules, Grafana dashboards, the CloudWatch exporter, the OpenTelemetry collector and Jaeger or X-Ray. See ObservabilityArgs."""
+
     alert_topic: AlertTopic
     prometheus_stack: k8s.helm.v3.Release
     collector: k8s.helm.v3.Release

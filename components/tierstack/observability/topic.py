@@ -18,15 +18,20 @@ import pulumi_aws as aws
 
 from tierstack.aws.context import aws_context
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
+from tierstack.documented import documented
 from tierstack.observability import policies
 
 
+@documented
 @dataclass(frozen=True)
 class AlertTopicArgs:
     # The region the topic is created in (its provider's); scopes the CloudWatch grant.
     region: str
+    # The SNS topic's display name (shown in e-mail and SMS alerts).
     display_name: str = "tierstack alerts"
+    # Production stacks: keep the topic and its key from being deleted.
     protect: bool = False
+    # Tags added to the topic and its key; {} adds none.
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -36,12 +36,29 @@ def _parser() -> argparse.ArgumentParser:
                       help="with --deploy-order: as `pulumi up --parallel N` (default: unbounded)")
     plan.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
 
-    policy = commands.add_parser("policy-config", help="write the --policy-pack-config file for a stack")
-    policy.add_argument("--stack", "-s", required=True)
+    policy = commands.add_parser(
+        "policy-config", help="write the --policy-pack-config file for a stack or any program",
+        description="A tierstack stack's context comes from its stack file (-s); for any other program "
+                    "give --profile and --production (defaults: standard, not production).")
+    policy.add_argument("--stack", "-s", help="a tierstack stack: its profile and production come from Pulumi.<stack>.yaml")
+    policy.add_argument("--profile", choices=["standard", "hipaa"], help="compliance profile (not with a tierstack stack)")
+    policy.add_argument("--production", action=argparse.BooleanOptionalAction, default=None,
+                        help="turn on the production-only rules (not with a tierstack stack)")
     policy.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
     policy.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
 
+    pack = commands.add_parser("policy-pack", help="the CrossGuard pack as a self-contained directory")
+    pack_commands = pack.add_subparsers(dest="pack_command", required=True)
+    pack_export = pack_commands.add_parser(
+        "export", help="write the pack (rules vendored, PyPI-only requirements.txt) into DIR")
+    pack_export.add_argument("directory", type=Path, metavar="DIR")
+    pack_check = pack_commands.add_parser("check", help=f"exit {EXIT_CONFIG} if DIR is not a current export")
+    pack_check.add_argument("directory", type=Path, metavar="DIR")
+
     commands.add_parser("tiers", help="print the five scale-tier presets side by side")
+
+    reference = commands.add_parser("reference", help="print the configuration reference (every key) as markdown")
+    reference.add_argument("--write", type=Path, metavar="FILE", help="write it to FILE, e.g. docs/configuration.md")
 
     inventory = commands.add_parser("inventory", help="list the URNs a stack's plan registers (the identity contract)")
     inventory.add_argument("--stack", "-s", required=True, help="stack name: reads Pulumi.<stack>.yaml")
@@ -76,8 +93,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         print(render())
         return 0
+    if args.command == "reference":
+        from tierstack.tooling.reference import run as run_reference
+
+        return run_reference(args.write)
     if args.command == "policy-config":
         return _policy_config(args)
+    if args.command == "policy-pack":
+        return _policy_pack(args)
     if args.command == "inventory":
         return _inventory(args)
     if args.command == "diff":
@@ -132,19 +155,56 @@ def _policy_config(args: argparse.Namespace) -> int:
     from tierstack.config.loader import raw_from_engine_config
     from tierstack.policy.model import Context
     from tierstack.policy.pack import policy_config
+    from tierstack.tooling.gate import is_tierstack_stack
     from tierstack.tooling.stackfiles import StackFileError, engine_config, find_project
 
-    try:
-        values, _ = engine_config(find_project(args.project), args.stack)
-        config = build_stack_config(raw_from_engine_config(values), stack=args.stack, home_region=values.get("aws:region"))
-    except (StackFileError, StackConfigError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG
-    document = json.dumps(policy_config(Context(config.compliance_profile, config.production)), indent=2)
+    flags = args.profile is not None or args.production is not None
+    context = Context(args.profile or "standard", bool(args.production))
+    if args.stack:
+        try:
+            values, _ = engine_config(find_project(args.project), args.stack)
+            if is_tierstack_stack(values):
+                if flags:
+                    print(f"error: stack '{args.stack}' is a tierstack stack: its profile and production come from "
+                          "its stack file (tierstack:complianceProfile, tierstack:production); drop --profile/--production",
+                          file=sys.stderr)
+                    return EXIT_CONFIG
+                config = build_stack_config(raw_from_engine_config(values), stack=args.stack,
+                                            home_region=values.get("aws:region"))
+                context = Context(config.compliance_profile, config.production)
+            else:
+                print(f"note: stack '{args.stack}' has no tierstack config; profile {context.profile}, "
+                      f"{'production' if context.production else 'not production'} (from flags or defaults)",
+                      file=sys.stderr)
+        except (StackFileError, StackConfigError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_CONFIG
+    document = json.dumps(policy_config(context), indent=2)
     if args.output:
         args.output.write_text(document + "\n")
     else:
         print(document)
+    return 0
+
+
+def _policy_pack(args: argparse.Namespace) -> int:
+    from tierstack.policy.export import ExportError, export_pack, stale_files
+
+    if args.pack_command == "check":
+        stale = stale_files(args.directory)
+        if stale:
+            print(f"{args.directory} is not a current export ({', '.join(stale)}); "
+                  f"run `tierstack policy-pack export {args.directory}`", file=sys.stderr)
+            return EXIT_CONFIG
+        print(f"{args.directory} is a current export of the pack")
+        return 0
+    try:
+        written = export_pack(args.directory)
+    except ExportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"wrote {len(written)} files to {args.directory}/: "
+          f"pulumi preview --policy-pack {args.directory} --policy-pack-config <tierstack policy-config ...>")
     return 0
 
 
