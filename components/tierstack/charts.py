@@ -10,6 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 
+def values_flag(values: Mapping[str, Any], path: str, default: bool) -> bool:
+    """A boolean Helm value at a dotted path, or the chart's default when the release leaves it unset."""
+    current: Any = values
+    for part in path.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return default
+        current = current[part]
+    return bool(current)
+
+
 @dataclass(frozen=True)
 class Webhook:
     """An admission webhook a chart registers, as the deployability checks need to know it.
@@ -28,14 +38,7 @@ class Webhook:
     enabled_by_default: bool = True
 
     def enabled(self, values: Mapping[str, Any]) -> bool:
-        if self.enabled_by is None:
-            return True
-        current: Any = values
-        for part in self.enabled_by.split("."):
-            if not isinstance(current, Mapping) or part not in current:
-                return self.enabled_by_default
-            current = current[part]
-        return bool(current)
+        return self.enabled_by is None or values_flag(values, self.enabled_by, self.enabled_by_default)
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class ChartPin:
     def created_kinds(self, values: Mapping[str, Any]) -> set[str]:
         kinds = set(self.creates)
         for path, kind in self.creates_when:
-            if Webhook("", (), False, enabled_by=path, enabled_by_default=False).enabled(values):
+            if values_flag(values, path, default=False):
                 kinds.add(kind)
         return kinds
 
