@@ -29,7 +29,7 @@ import inspect
 import textwrap
 from typing import Any, TypeVar
 
-__all__ = ["documented", "field_docs"]
+__all__ = ["documented", "field_comments", "field_docs"]
 
 T = TypeVar("T", bound=type)
 
@@ -59,6 +59,20 @@ def _source_fields(cls: type) -> dict[str, tuple[str, str]]:
         annotation = ast.get_source_segment(source, node.annotation) or ast.unparse(node.annotation)
         found[node.target.id] = (" ".join(annotation.split()), text)
     return found
+
+
+_COMMENTS: dict[type, dict[str, str]] = {}
+
+
+def field_comments(cls: type) -> dict[str, str]:
+    """The ``#`` comment block above each annotated field in ``cls``'s own source (fields with one only).
+
+    Dataclasses and pydantic models alike: the configuration reference reads the settings models'
+    comments through this too. Cached per class; the source is read once.
+    """
+    if cls not in _COMMENTS:
+        _COMMENTS[cls] = {name: text for name, (_, text) in _source_fields(cls).items() if text}
+    return _COMMENTS[cls]
 
 
 def _default(f: dataclasses.Field) -> str:

@@ -12,11 +12,9 @@ compare the checked-in document with a fresh render.
 
 from __future__ import annotations
 
-import ast
 import enum
 import inspect
 import ipaddress
-import textwrap
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,6 +24,8 @@ from typing import Any, Iterator, Mapping, Optional, Sequence
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
+
+from tierstack.documented import field_comments
 
 NAMESPACE = "tierstack"
 UNDOCUMENTED = "(undocumented)"
@@ -156,37 +156,6 @@ def _children(annotation: Any) -> Optional[tuple[str, type[BaseModel]]]:
 
 # --- Descriptions ----------------------------------------------------------------------------
 
-_COMMENTS: dict[type, dict[str, str]] = {}
-
-
-def _class_comments(cls: type) -> dict[str, str]:
-    """The ``#`` comment block directly above each field assignment in ``cls``'s own source."""
-    if cls in _COMMENTS:
-        return _COMMENTS[cls]
-    comments: dict[str, str] = {}
-    try:
-        source = textwrap.dedent(inspect.getsource(cls))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        _COMMENTS[cls] = comments
-        return comments
-    lines = source.splitlines()
-    body = next((node.body for node in tree.body if isinstance(node, ast.ClassDef)), [])
-    for node in body:
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
-            continue
-        block: list[str] = []
-        index = node.lineno - 2  # the line above the field (lineno is 1-based)
-        while index >= 0 and lines[index].strip().startswith("#"):
-            block.append(lines[index].strip().lstrip("#").strip())
-            index -= 1
-        text = " ".join(line for line in reversed(block) if line and not line.startswith(("noqa", "type:")))
-        if text:
-            comments[node.target.id] = text
-    _COMMENTS[cls] = comments
-    return comments
-
-
 def _docstring(cls: type) -> str:
     doc = cls.__dict__.get("__doc__")
     if not doc:
@@ -202,7 +171,7 @@ def describe(model: type[BaseModel], name: str, info: FieldInfo) -> str:
     for cls in model.__mro__:
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or name not in cls.__dict__.get("__annotations__", {}):
             continue
-        text = _class_comments(cls).get(name)
+        text = field_comments(cls).get(name)
         if text:
             return text
         break
