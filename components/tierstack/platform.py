@@ -22,7 +22,6 @@ from tierstack.config.model import StackConfig
 from tierstack.config.tiers import Tier
 from tierstack.documented import documented
 from tierstack.network import Network, NetworkArgs
-from tierstack.edge import naming
 from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
 from tierstack.edge.origins import EdgeOrigins, EdgeOriginsArgs, OriginSecurityGroups, OriginSecurityGroupsArgs
 from tierstack.data.cache import PORT as CACHE_PORT
@@ -45,14 +44,6 @@ from tierstack.sharding import shard_map_document
 
 # SSM Standard parameters hold 4 KB; a shard's entry is ~350 bytes, so larger maps need Advanced.
 STANDARD_PARAMETER_SHARDS = 10
-
-
-def edge_origin_hosts(config: StackConfig, region: str) -> list[str]:
-    """The names CloudFront and the health checks use for this region's load balancer."""
-    api_host = config.edge.api_host
-    if not api_host:
-        return []
-    return [naming.origin_host(api_host), naming.regional_origin_host(api_host, region)]
 
 
 def regional_share(settings: ObservabilitySettings, regions: int) -> ObservabilitySettings:
@@ -94,8 +85,6 @@ class RegionalCellArgs:
     config: StackConfig
     # The cell's region (one of config.regions).
     region: str
-    # The region's position in config.regions; 0 is the home region.
-    region_index: int
     # Set when the stack has a global edge: the cell's load balancer becomes its origin.
     origin: Optional[CellOrigin] = None
 
@@ -212,7 +201,6 @@ class RegionalCell(pulumi.ComponentResource):
             vpc_id=self.network.vpc_id, vpc_cidr=self.network.vpc.cidr_block, region=region, tags=tags,
         ), opts=pulumi.ResourceOptions(parent=self))
         return EdgeOrigin(
-            hosts=edge_origin_hosts(config, region),
             certificate_arn=origin.certificate_arn,
             security_groups=pulumi.Output.all(*groups.ids).apply(lambda ids: ",".join(ids)),
             verify_condition=pulumi.Output.from_input(origin.verify_value).apply(
@@ -278,13 +266,13 @@ class AgentPlatform(pulumi.ComponentResource):
         self.edge_provider = aws.Provider(f"{name}-edge-aws", region="us-east-1",
                                           opts=pulumi.ResourceOptions(parent=self)) if config.edge.zone_name else None
         self.origins = self._edge_origins(name, config)
-        for index, region in enumerate(config.regions):
+        for region in config.regions:
             cell_name = f"{name}-{region_code(region)}"
             origin = None if self.origins is None else CellOrigin(
                 certificate_arn=self.origins.certificate_arns[region], verify_header=self.origins.verify_header,
                 verify_value=self.origins.verify_value)
             self.cells[region] = RegionalCell(
-                cell_name, RegionalCellArgs(config=config, region=region, region_index=index, origin=origin),
+                cell_name, RegionalCellArgs(config=config, region=region, origin=origin),
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[region]}),
             )
         self._disaster_recovery(name, args.config)

@@ -204,11 +204,11 @@ class EdgeOrigin:
     """How a cell's load balancer serves as an origin of the global edge (``tierstack.edge.origins``).
 
     The listener uses ``certificate_arn`` (an issued certificate, so no discovery), the load
-    balancer admits only ``security_group_ids``' sources, and every rule but the health check's
-    requires CloudFront's secret header.
+    balancer admits only ``security_groups``' sources, and every rule but the health check's
+    requires CloudFront's secret header. Its rules name no host: it answers whichever origin name
+    CloudFront and the health checks send, all of which the certificate covers.
     """
 
-    hosts: Sequence[str]
     certificate_arn: Any
     # Comma-separated security group ids (a string or an Output of one).
     security_groups: Any
