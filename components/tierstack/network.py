@@ -74,8 +74,7 @@ def zone_choice(parent: pulumi.Resource, count: int, instance_types: Sequence[st
         opts=opts,
     )
     if not instance_types:
-        return zones.apply(lambda z: choose_zones(list(zip(z.zone_ids, z.names)), {i: set() for i in z.zone_ids},
-                                                  [], count, region))
+        return zones.apply(lambda z: choose_zones(list(zip(z.zone_ids, z.names)), {}, [], count, region))
     offerings = aws.ec2.get_instance_type_offerings_output(
         location_type="availability-zone-id",
         filters=[aws.ec2.GetInstanceTypeOfferingsFilterArgs(name="instance-type", values=sorted(set(instance_types)))],

@@ -14,14 +14,9 @@ from typing import Callable, Iterable, Sequence
 from tierstack.deploy import certificates, names, ordering
 from tierstack.deploy.graph import DeployGraph, Problem, RecordedResource
 
-CHECK_CLASSES: dict[str, Callable[[DeployGraph], list[Problem]]] = {
-    ordering.CHECK: ordering.check,
-    names.CHECK: names.check,
-    certificates.CHECK: certificates.check,
-}
-
-
 def _inputs(graph: DeployGraph) -> list[Problem]:
+    # Imported here: conformance loads the whole pulumi_aws SDK to read its types, which the
+    # other checks (and callers that select only them) do not need.
     from tierstack.deploy import conformance
 
     return [Problem("inputs", urn, graph.resources[urn].type, graph.resources[urn].name,
@@ -29,7 +24,12 @@ def _inputs(graph: DeployGraph) -> list[Problem]:
             for urn, mismatch in conformance.check_plan_inputs(graph.resources.values())]
 
 
-CHECK_CLASSES["inputs"] = _inputs
+CHECK_CLASSES: dict[str, Callable[[DeployGraph], list[Problem]]] = {
+    ordering.CHECK: ordering.check,
+    names.CHECK: names.check,
+    certificates.CHECK: certificates.check,
+    "inputs": _inputs,
+}
 
 
 def check_deployability(resources: Iterable[RecordedResource], default_region: str = "us-east-1",

@@ -99,6 +99,7 @@ def nothing_races_fail_closed_webhooks(graph: DeployGraph) -> Iterator[Problem]:
     before it (the webhook is not registered yet). Anything unordered races it.
     """
     candidates = [*graph.kubernetes_objects(), *graph.releases()]
+    kinds = {resource.urn: created_kinds(graph, resource) for resource in candidates}
     for release in graph.releases():
         pin = release_pin(release)
         if pin is None:
@@ -111,7 +112,7 @@ def nothing_races_fail_closed_webhooks(graph: DeployGraph) -> Iterator[Problem]:
             for resource in candidates:
                 if resource.urn == release.urn or graph.cluster_of(resource) != cluster:
                     continue
-                intercepted = sorted(set(webhook.kinds) & created_kinds(graph, resource))
+                intercepted = sorted(set(webhook.kinds) & kinds[resource.urn])
                 if not intercepted:
                     continue
                 if graph.ordered(resource.urn, release.urn) or graph.ordered(release.urn, resource.urn):
