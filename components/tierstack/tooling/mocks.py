@@ -89,9 +89,10 @@ class TierstackMocks(pulumi.runtime.Mocks):
             outputs["result"] = "offline-plan-random-" + _digest(args.name, length=28)
         if args.typ.startswith("aws:"):
             rule = names.NAME_RULES.get(args.typ)
+            physical = _autoname(args)
             if rule is not None and (rule.autoname_max is not None or rule.property in args.inputs):
-                outputs.setdefault(rule.property, _autoname(args))
-            outputs.setdefault("name", _autoname(args))
+                outputs.setdefault(rule.property, physical)
+            outputs.setdefault("name", physical)
             outputs.setdefault("arn", self._arn(args.typ, region, outputs["name"]))
             outputs.setdefault("tagsAll", outputs.get("tags") or {})
             handler = _COMPUTED.get(args.typ)
