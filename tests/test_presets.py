@@ -33,3 +33,18 @@ def test_settings_built_in_code_get_the_cross_field_checks_a_stack_file_gets():
     with pytest.raises(ValidationError, match="autoscaling ceiling"):
         DatabaseSettings(readers_per_shard=4, reader_autoscaling={"maxReaders": 2})
     assert CacheSettings(shards=4).cluster_mode is True
+
+
+def test_a_global_database_on_burstable_instances_is_refused_before_aws_refuses_it():
+    from tierstack.config import StackConfigError, build_stack_config
+
+    with pytest.raises(ValidationError, match="memory-optimized"):
+        DatabaseSettings(global_database=True, instance_class="db.t4g.medium")
+    assert DatabaseSettings(global_database=True, instance_class="db.r7g.large").global_database
+    # Pilot's preset is burstable: turning disaster recovery on there names the key to change.
+    with pytest.raises(StackConfigError) as caught:
+        build_stack_config({"tier": "pilot", "regions": ["us-east-1", "us-west-2"],
+                            "overrides": {"data": {"database": {"globalDatabase": True}}}}, stack="dev")
+    (issue,) = [i for i in caught.value.issues if "memory-optimized" in i.problem]
+    assert issue.path == "data.database.instanceClass (from the 'pilot' preset; override under tierstack:overrides)"
+    assert issue.value == "db.t4g.medium"

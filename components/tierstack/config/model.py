@@ -489,6 +489,13 @@ class DatabaseSettings(_Settings):
         if self.reader_autoscaling.max_readers < self.readers_per_shard:
             raise _fail(f"the autoscaling ceiling is below the {self.readers_per_shard} provisioned readers.",
                         f"raise maxReaders to at least {self.readers_per_shard}.", field="readerAutoscaling.maxReaders")
+        # Aurora User Guide, "Configuration requirements of an Amazon Aurora global database": a
+        # global database needs memory-optimized instance classes; CreateGlobalCluster refuses
+        # a source cluster on burstable (db.t*) instances.
+        if self.global_database and self.instance_class.startswith("db.t"):
+            raise _fail(f"a global database needs memory-optimized instances; {self.instance_class} is burstable.",
+                        "use a db.r* or db.x2g class (e.g. db.r7g.large), or set globalDatabase to false.",
+                        field="instanceClass")
         return self
 
     @field_validator("instance_class")
