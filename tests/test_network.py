@@ -122,3 +122,11 @@ def test_network_settings_defaults_are_usable_without_a_stack():
     assert len(children_of(resources, "aws:ec2/natGateway:NatGateway")) == 3
     (vpc,) = children_of(resources, "aws:ec2/vpc:Vpc")
     assert vpc.inputs["cidrBlock"] == "10.0.0.0/16" and vpc.inputs["enableDnsHostnames"] is True
+
+
+def test_subnets_keep_the_zone_they_were_created_in():
+    # The zone choice is remade from today's instance offerings at every deploy; a zone that
+    # starts offering the node types must not move existing subnets (a replacement).
+    resources = record(lambda: _network("growth"))
+    subnets = children_of(resources, "aws:ec2/subnet:Subnet")
+    assert len(subnets) == 9 and all(s.ignore_changes == ["availabilityZoneId"] for s in subnets)

@@ -119,7 +119,6 @@ class Network(pulumi.ComponentResource):
 
         zones = zone_choice(self, settings.az_count, args.instance_types, args.region)
         self.zone_ids = [zones.apply(lambda chosen, i=i: chosen[i][0]) for i in range(settings.az_count)]
-        self.availability_zones = [zones.apply(lambda chosen, i=i: chosen[i][1]) for i in range(settings.az_count)]
 
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
@@ -144,23 +143,29 @@ class Network(pulumi.ComponentResource):
             elb_tags[f"kubernetes.io/cluster/{args.cluster_name}"] = "shared"
             internal_elb_tags[f"kubernetes.io/cluster/{args.cluster_name}"] = "shared"
 
+        # A subnet keeps the zone it was created in: the choice is remade at every deploy from
+        # today's offerings, and a zone that starts offering the node types would otherwise shift
+        # every later index to another zone and replace those subnets (and what sits in them).
+        placed = pulumi.ResourceOptions(parent=self, ignore_changes=["availabilityZoneId"])
         public, private, data = [], [], []
         for index, zone in enumerate(self.zone_ids):
             public.append(aws.ec2.Subnet(
                 f"{name}-public-{index}", vpc_id=self.vpc.id, cidr_block=layout.public[index],
                 availability_zone_id=zone, map_public_ip_on_launch=False,
-                tags=named(f"public-{index}", {**elb_tags, "tierstack.io/subnet-tier": "public"}), opts=child,
+                tags=named(f"public-{index}", {**elb_tags, "tierstack.io/subnet-tier": "public"}), opts=placed,
             ))
             private.append(aws.ec2.Subnet(
                 f"{name}-private-{index}", vpc_id=self.vpc.id, cidr_block=layout.private[index],
                 availability_zone_id=zone,
-                tags=named(f"private-{index}", {**internal_elb_tags, "tierstack.io/subnet-tier": "private"}), opts=child,
+                tags=named(f"private-{index}", {**internal_elb_tags, "tierstack.io/subnet-tier": "private"}), opts=placed,
             ))
             data.append(aws.ec2.Subnet(
                 f"{name}-data-{index}", vpc_id=self.vpc.id, cidr_block=layout.data[index],
-                availability_zone_id=zone, tags=named(f"data-{index}", {"tierstack.io/subnet-tier": "data"}), opts=child,
+                availability_zone_id=zone, tags=named(f"data-{index}", {"tierstack.io/subnet-tier": "data"}), opts=placed,
             ))
         self.public_subnets, self.private_subnets, self.data_subnets = public, private, data
+        # The zones the subnets were created in, not today's choice: see the subnets' ignore_changes.
+        self.availability_zones = [subnet.availability_zone for subnet in data]
         # Known at plan time (unlike ids), so NetworkPolicies can admit the load balancer's nodes.
         self.public_subnet_cidrs: list[str] = list(layout.public)
         self.public_subnet_ids = [s.id for s in public]
