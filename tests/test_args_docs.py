@@ -18,6 +18,7 @@ from tierstack.data.cache import CacheTierArgs
 from tierstack.data.database import ShardedDatabaseArgs, ShardedDatabaseReplicaArgs
 from tierstack.data.placement import Placement
 from tierstack.documented import documented, field_docs
+from tierstack.kube import ClusterContext
 from tierstack.edge.component import GlobalEdgeArgs, RegionalOrigin
 from tierstack.edge.origins import EdgeOriginsArgs, OriginSecurityGroupsArgs
 from tierstack.network import NetworkArgs
@@ -35,7 +36,7 @@ PUBLIC_ARGS = [
     RequestQueueArgs, CacheTierArgs, ShardedDatabaseArgs, ShardedDatabaseReplicaArgs, Placement, DatabaseUsersArgs,
     GlobalEdgeArgs, RegionalOrigin, EdgeOriginsArgs, OriginSecurityGroupsArgs,
     ObservabilityArgs, WatchedResources, AlertTopicArgs,
-    RegionalCellArgs, CellOrigin, AgentPlatformArgs, IrsaRoleArgs, OidcIssuer, KmsKeyArgs,
+    RegionalCellArgs, CellOrigin, AgentPlatformArgs, IrsaRoleArgs, OidcIssuer, KmsKeyArgs, ClusterContext,
 ]
 
 
@@ -55,7 +56,7 @@ def test_arguments_section_format():
     doc = pydoc.render_doc(KmsKeyArgs, renderer=pydoc.plaintext)
     assert "description (str, required): The key's description" in doc
     assert "grants (Sequence[GrantBuilder], default ()):" in doc
-    assert "tags (Mapping[str, str], default {}):" in doc
+    assert "protect (bool, default False): Production stacks" in doc
     assert "deletion_window_days (int, default 30): Thirty days is KMS's maximum" in doc
     # A hand-written docstring stays, ahead of the section.
     controllers = pydoc.render_doc(ControllerInstalls, renderer=pydoc.plaintext)

@@ -9,7 +9,7 @@ import yaml
 from tierstack.config import StackConfigError, Tier, build_stack_config
 from tierstack.config.loader import raw_from_engine_config
 from tierstack.config.merge import deep_merge
-from tierstack.config.model import SERVICE_NAMES
+from tierstack.config.tiers import SEED_SERVICE_NAMES
 from tierstack.tooling import cli
 from tierstack.tooling.stackfiles import StackFileError, Project, engine_config, find_project
 
@@ -18,7 +18,7 @@ from conftest import ROOT, STACKS, project
 # What a production stack must add to the presets before it can deploy: its own images (the
 # demo image exports no metrics) and, with two regions, an API the deploy runner can reach.
 PRODUCTION_READY = {
-    "services": {name: {"image": f"ghcr.io/acme/agent-{name}:1.4.2"} for name in (*SERVICE_NAMES, "worker")},
+    "services": {name: {"image": f"ghcr.io/acme/agent-{name}:1.4.2"} for name in (*SEED_SERVICE_NAMES, "worker")},
     "cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["203.0.113.10/32"]},
 }
 

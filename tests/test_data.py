@@ -21,6 +21,7 @@ from tierstack.observability.manifests import AWS_CLI_IMAGE as OBSERVABILITY_AWS
 from tierstack.sharding import ShardMap
 from tierstack.tooling.manifests import to_manifest
 from tierstack.tooling.mocks import ACCOUNT_ID, TierstackMocks
+from tierstack.kube import ClusterContext
 
 from conftest import TIERS, cached_plan, children_of, install_mocks, record
 
@@ -609,7 +610,8 @@ def _database_users(tier="growth", **database):
                                       opts=pulumi.ResourceOptions(provider=provider))
     database = _database(tier, **database)
     return DatabaseUsers("cell-db-users", DatabaseUsersArgs(
-        provider=provider, namespace="agents", oidc=OIDC, shards=database, users=USERS, region="us-east-1",
+        cluster=ClusterContext(name="c1", region="us-east-1", oidc=OIDC, provider=provider), namespace="agents",
+        shards=database, users=USERS,
         depends_on=[namespace]))
 
 
@@ -658,8 +660,9 @@ def test_database_users_refuses_invalid_or_repeated_users():
         database = _database("growth")
         for users in (["svc_auth", "svc_auth"], ["Auth"], [], ["tierstack_admin"], ["rds_iam"], ["pg_monitor"]):
             with pytest.raises(ValueError):
-                DatabaseUsers("bad", DatabaseUsersArgs(provider=provider, namespace="agents", oidc=OIDC,
-                                                       shards=database, users=users, region="us-east-1"))
+                DatabaseUsers("bad", DatabaseUsersArgs(
+                    cluster=ClusterContext(name="c1", region="us-east-1", oidc=OIDC, provider=provider),
+                    namespace="agents", shards=database, users=users))
 
     record(build)
 

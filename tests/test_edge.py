@@ -16,6 +16,7 @@ from tierstack.policy.model import Context, Resource
 from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
 from tierstack.tooling import mocks
+from tierstack.tagging import tagged
 
 from conftest import children_of, install_mocks, record
 
@@ -53,8 +54,7 @@ def _edge(regions=(HOME, SECOND), protect=False, origins=None, **overrides) -> G
         edge_provider=edge_provider, regional_providers=regional, protect=protect,
         verify_header=origins.verify_header if origins else None,
         verify_value=origins.verify_value if origins else None,
-        tags={"Environment": "test"},
-    ))
+    ), opts=tagged({"Environment": "test"}))
 
 
 def one(resources, type_token, name=None):

@@ -30,6 +30,7 @@ from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
 from tierstack.services.manifests import Workload, service_spec
 from tierstack.tooling.manifests import to_manifest
+from tierstack.kube import ClusterContext
 
 from conftest import children_of, record
 from schemas.monitoring import SCHEMAS as MONITORING_SCHEMAS
@@ -55,9 +56,9 @@ def _settings(**raw) -> ObservabilitySettings:
 def _observability(settings=None, watched=WATCHED, protect=False, pools=("system", "workers")):
     provider = k8s.Provider("k8s", kubeconfig="{}")
     return Observability("obs", ObservabilityArgs(
-        settings=settings or ObservabilitySettings(), cluster_name="tierstack-dev-use1", region="us-east-1",
-        oidc=OIDC, provider=provider, agents_namespace="agents", node_pools=list(pools), watched=watched,
-        protect=protect, tags={"Environment": "test"}))
+        settings=settings or ObservabilitySettings(),
+        cluster=ClusterContext(name="tierstack-dev-use1", region="us-east-1", oidc=OIDC, provider=provider),
+        agents_namespace="agents", node_pools=list(pools), watched=watched, protect=protect))
 
 
 def _kind(resources, kind, name=None):
@@ -573,7 +574,7 @@ def _alarms_and_budgets(settings=None, edge=True):
         queues=[QueuePair(QUEUE, DLQ)],
         load_balancers=["app/k8s-agents-publicapi-0123456789/0123456789abcdef"],
         edge=EdgeAlarms("E2EXAMPLE123", edge_topic.arn, edge_provider) if edge else None,
-        tags={"Environment": "test"}), opts=pulumi.ResourceOptions(providers={"aws": cell}))
+        ), opts=pulumi.ResourceOptions(providers={"aws": cell}))
     CostBudgets("budgets", CostBudgetsArgs(settings=settings, name_prefix="tierstack-dev", topic_arn=topic.arn,
                                            cost_filter_tags={"Environment": "dev"}),
                 opts=pulumi.ResourceOptions(providers={"aws": cell}))
@@ -790,8 +791,9 @@ def test_pods_on_zonal_volumes_are_confined_to_zonal_node_groups_where_the_clust
     def build(zonal):
         provider = k8s.Provider("k8s", kubeconfig="{}")
         return Observability("obs", ObservabilityArgs(
-            settings=ObservabilitySettings(), cluster_name="tierstack-dev-use1", region="us-east-1", oidc=OIDC,
-            provider=provider, node_pools=["system", "workers"], zonal_capacity=zonal))
+            settings=ObservabilitySettings(),
+            cluster=ClusterContext(name="tierstack-dev-use1", region="us-east-1", oidc=OIDC, provider=provider),
+            node_pools=["system", "workers"], zonal_capacity=zonal))
 
     for affinity in placements(record(lambda: build(True))):
         assert affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == required

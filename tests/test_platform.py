@@ -6,7 +6,9 @@ import pytest
 from tierstack.catalog.aws import SEED_REGIONS, region_code
 from tierstack.edge import naming
 
-from conftest import cached_plan
+from conftest import cached_plan, project
+from tierstack.cost.budgets import with_derived_budgets
+from tierstack.cost.stack import stack_config
 
 
 def _aws_providers(plan):
@@ -155,22 +157,31 @@ def test_every_managed_resource_has_alarms_that_notify():
     assert sum(1 for dims in watched if "LoadBalancer" in dims) == 2 * len(plan.regions)
 
 
-def test_budgets_carry_the_tiers_limits_and_notify_the_alert_topic():
+def _derived_cost(stack):
+    """The stack's cost settings with the budgets it leaves unset derived from its estimate."""
+    return with_derived_budgets(stack_config(project(), stack))[0].observability.cost
+
+
+def test_budgets_carry_the_estimates_limits_and_notify_the_alert_topic():
     plan = cached_plan("prod")
     budgets = {b.inputs["timeUnit"]: b for b in plan.run.of_type("aws:budgets/budget:Budget")}
-    assert float(budgets["DAILY"].inputs["limitAmount"]) == 4000  # scale tier's critical daily spend
-    assert [n["threshold"] for n in budgets["DAILY"].inputs["notifications"]] == [2000, 4000]
-    assert float(budgets["MONTHLY"].inputs["limitAmount"]) == 120_000
+    cost = _derived_cost("prod")  # prod sets no budget: both follow its estimate plus headroom
+    assert float(budgets["DAILY"].inputs["limitAmount"]) == cost.daily_usd.critical
+    assert [n["threshold"] for n in budgets["DAILY"].inputs["notifications"]] == [cost.daily_usd.warning,
+                                                                                  cost.daily_usd.critical]
+    assert float(budgets["MONTHLY"].inputs["limitAmount"]) == cost.monthly_budget_usd
     topics = {t.outputs["arn"] for t in plan.run.of_type("aws:sns/topic:Topic")}
     for budget in budgets.values():
         for notification in budget.inputs["notifications"]:
             assert set(notification["subscriberSnsTopicArns"]) <= topics
     dev = {b.inputs["timeUnit"]: b for b in cached_plan("dev").run.of_type("aws:budgets/budget:Budget")}
-    assert [n["threshold"] for n in dev["DAILY"].inputs["notifications"]] == [500, 1000]  # the seed's
+    dev_daily = _derived_cost("dev").daily_usd
+    assert [n["threshold"] for n in dev["DAILY"].inputs["notifications"]] == [dev_daily.warning, dev_daily.critical]
 
 
 def test_each_cell_runs_its_monitoring_stack_and_splits_the_cost_alerts():
     plan = cached_plan("prod")
+    daily = _derived_cost("prod").daily_usd
     rules = [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "PrometheusRule"]
     assert len(rules) == len(plan.regions)
     charts = [r.inputs["chart"] for r in plan.run.of_type("kubernetes:helm.sh/v3:Release")]
@@ -179,5 +190,6 @@ def test_each_cell_runs_its_monitoring_stack_and_splits_the_cost_alerts():
     for rule in rules:
         cost = {r["labels"]["severity"]: r["expr"] for g in rule.inputs["spec"]["groups"] for r in g["rules"]
                 if r.get("alert") == "AgentDailyCostHigh"}
-        # The scale tier's $2,000 / $4,000 a day, shared by the two regions.
-        assert cost["warning"].endswith("> 1000") and cost["critical"].endswith("> 2000"), cost
+        # The stack's daily levels (derived from its estimate), shared by the two regions.
+        assert cost["warning"].endswith(f"> {daily.warning / 2:g}") and cost["critical"].endswith(
+            f"> {daily.critical / 2:g}"), cost

@@ -15,6 +15,7 @@ from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
 from tierstack.presets import preset_settings
 from tierstack.services import AgentServices, AgentServicesArgs, ControllerInstalls
+from tierstack.cluster import ClusterContext
 
 
 def test_a_program_built_from_the_readme_alone():
@@ -29,11 +30,13 @@ def test_a_program_built_from_the_readme_alone():
                                 availability_zones=network.availability_zones,
                                 client_security_group_ids=["sg-0123456789abcdef0"])))
         AgentServices("team", AgentServicesArgs(
-            settings=preset_settings("growth", "services"), cluster_name="platform-euw1", region="eu-west-1",
-            vpc_id=network.vpc_id,
-            oidc=OidcIssuer(provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AB",
-                            issuer_url="https://oidc.eks.eu-west-1.amazonaws.com/id/AB"),
-            provider=k8s.Provider("platform", kubeconfig="{}"), load_balancer_cidrs=network.public_subnet_cidrs,
+            settings=preset_settings("growth", "services"),
+            cluster=ClusterContext(
+                name="platform-euw1", region="eu-west-1",
+                oidc=OidcIssuer(provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AB",
+                                issuer_url="https://oidc.eks.eu-west-1.amazonaws.com/id/AB"),
+                provider=k8s.Provider("platform", kubeconfig="{}")),
+            load_balancer_cidrs=network.public_subnet_cidrs,
             controllers=ControllerInstalls(load_balancer_controller=False, keda=False, prometheus_adapter=False)))
 
     program()

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from tierstack.config.model import NetworkSettings, StackConfig
 from tierstack.config.tiers import PRESETS, TIER_ORDER
+from tierstack.settings_base import entry_model
 from tierstack.tooling import reference
 from tierstack.tooling.cli import main
 from tierstack.tooling.tiers_table import preset_configs, rows
@@ -89,6 +90,9 @@ def _leaves(model: type[BaseModel], prefix: str):
             yield path
         else:
             yield from _leaves(nested[1], path + nested[0])
+    entry = entry_model(model)  # named entries beside the fields: the services
+    if entry is not None:
+        yield from _leaves(entry, f"{prefix}.<name>")
 
 
 def _full(path: str) -> str:
@@ -108,8 +112,12 @@ def test_every_leaf_of_stack_config_is_listed():
 def _preset_paths(node, prefix: str, model: type[BaseModel]):
     """Every leaf path a preset sets, map entries written as <name>."""
     fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    entry = entry_model(model)
     for key, value in node.items():
         path = f"{prefix}.{key}" if prefix else key
+        if key not in fields and entry is not None and isinstance(value, dict):
+            yield from _preset_paths(value, f"{prefix}.<name>", entry)
+            continue
         nested = _model_of(fields[key].annotation) if key in fields else None
         if nested is None or not isinstance(value, (dict, list)):
             yield path

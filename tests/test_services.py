@@ -9,11 +9,11 @@ import pytest
 from tierstack import charts
 from tierstack.aws.iam import OidcIssuer
 from tierstack.config import build_stack_config
-from tierstack.config.model import SERVICE_NAMES
-from tierstack.config.tiers import CALL_GRAPH
+from tierstack.config.tiers import CALL_GRAPH, SEED_SERVICE_NAMES
 from tierstack.tooling.tiers_table import preset_configs, service_rows
 from tierstack.services import AgentServices, AgentServicesArgs
 from tierstack.services.manifests import selector_labels
+from tierstack.kube import ClusterContext
 
 from conftest import TIERS, cached_plan, children_of, install_mocks, record
 
@@ -29,8 +29,8 @@ def _services(tier="growth", **overrides):
     config = build_stack_config({"tier": tier, "overrides": {"services": overrides}}, stack="test")
     provider = k8s.Provider("k8s", kubeconfig="{}")
     return AgentServices("agents", AgentServicesArgs(
-        settings=config.services, cluster_name="c1", region="us-east-1", vpc_id="vpc-1", oidc=OIDC,
-        provider=provider, load_balancer_cidrs=PUBLIC_CIDRS, node_pools=["system", "workers"],
+        settings=config.services, cluster=ClusterContext(name="c1", region="us-east-1", vpc_id="vpc-1", oidc=OIDC, provider=provider),
+        load_balancer_cidrs=PUBLIC_CIDRS, node_pools=["system", "workers"],
         allow_scale_to_zero=tier == "pilot"))
 
 
@@ -45,7 +45,7 @@ def growth():
     return record(lambda: _services("growth"))
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", SEED_SERVICE_NAMES)
 def test_pods_are_probed_sized_restricted_and_spread(growth, service):
     (deployment,) = _kind(growth, "Deployment", service)
     pod = deployment.inputs["spec"]["template"]["spec"]
@@ -99,7 +99,7 @@ def test_pdb_selects_the_deployment_and_allows_a_disruption(growth, service):
     assert pdb.inputs["spec"]["maxUnavailable"] >= 1
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", SEED_SERVICE_NAMES)
 def test_network_policy_admits_exactly_the_call_graph(growth, service):
     (policy,) = _kind(growth, "NetworkPolicy", service)
     (rule,) = policy.inputs["spec"]["ingress"]
@@ -114,7 +114,7 @@ def test_network_policy_admits_exactly_the_call_graph(growth, service):
     assert deny.inputs["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
 
 
-@pytest.mark.parametrize("service", [*SERVICE_NAMES, "worker"])
+@pytest.mark.parametrize("service", [*SEED_SERVICE_NAMES, "worker"])
 def test_each_service_account_has_its_own_role_scoped_to_it(growth, service):
     (account,) = _kind(growth, "ServiceAccount", service)
     role = next(r for r in growth if r.type == "aws:iam/role:Role" and r.name == f"agents-{service}")
@@ -212,8 +212,8 @@ def test_workloads_are_told_where_the_trace_collector_is():
     def build():
         config = build_stack_config({"tier": "growth"}, stack="test")
         return AgentServices("agents", AgentServicesArgs(
-            settings=config.services, cluster_name="c1", region="eu-west-1", vpc_id="vpc-1", oidc=OIDC,
-            provider=k8s.Provider("k8s", kubeconfig="{}"), load_balancer_cidrs=PUBLIC_CIDRS,
+            settings=config.services, cluster=ClusterContext(name="c1", region="eu-west-1", vpc_id="vpc-1", oidc=OIDC,
+                                   provider=k8s.Provider("k8s", kubeconfig="{}")), load_balancer_cidrs=PUBLIC_CIDRS,
             telemetry=Telemetry(otlp_endpoint="http://otel-collector.monitoring.svc.cluster.local:4317",
                                 resource_attributes={"deployment.environment": "test"})))
 
@@ -270,12 +270,12 @@ def test_replica_table_holds_the_seed_at_hyperscale_and_shrinks_below(capsys):
         print("\nreplicas (HPA min-max) memory per pod\n" + "\n".join(lines))
     seed = {"auth": (3, "1Gi"), "conversation": (10, "2Gi"), "model": (5, "4Gi"), "memory": (2, "8Gi"), "monitoring": (1, "1Gi")}
     hyperscale = configs[-1].services
-    assert {n: (getattr(hyperscale, n).replicas, getattr(hyperscale, n).memory) for n in SERVICE_NAMES} == seed
-    for name in SERVICE_NAMES:
+    assert {n: (getattr(hyperscale, n).replicas, getattr(hyperscale, n).memory) for n in SEED_SERVICE_NAMES} == seed
+    for name in SEED_SERVICE_NAMES:
         replicas = [getattr(c.services, name).replicas for c in configs]
         ceilings = [getattr(c.services, name).autoscaling.max_replicas for c in configs]
         assert replicas == sorted(replicas) and ceilings == sorted(ceilings), name
-    assert max(getattr(hyperscale, n).autoscaling.max_replicas for n in SERVICE_NAMES) == 100
+    assert max(getattr(hyperscale, n).autoscaling.max_replicas for n in SEED_SERVICE_NAMES) == 100
 
 
 def test_controllers_the_cluster_already_runs_can_be_left_out():
@@ -285,8 +285,8 @@ def test_controllers_the_cluster_already_runs_can_be_left_out():
         config = build_stack_config({"tier": "growth", "overrides": {"services": {"ingress": {"host": "api.example.com"}}}},
                                     stack="test")
         return AgentServices("agents", AgentServicesArgs(
-            settings=config.services, cluster_name="c1", region="us-east-1", vpc_id="vpc-1", oidc=OIDC,
-            provider=k8s.Provider("k8s", kubeconfig="{}"), load_balancer_cidrs=PUBLIC_CIDRS,
+            settings=config.services, cluster=ClusterContext(name="c1", region="us-east-1", vpc_id="vpc-1", oidc=OIDC,
+                                   provider=k8s.Provider("k8s", kubeconfig="{}")), load_balancer_cidrs=PUBLIC_CIDRS,
             controllers=ControllerInstalls(load_balancer_controller=False, keda=False, prometheus_adapter=False)))
 
     resources = record(build)

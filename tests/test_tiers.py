@@ -5,8 +5,7 @@ import pytest
 
 from tierstack.catalog.aws import SEED_REGIONS
 from tierstack.config import Tier, build_stack_config
-from tierstack.config.model import SERVICE_NAMES
-from tierstack.config.tiers import TIER_ORDER
+from tierstack.config.tiers import SEED_SERVICE_NAMES, TIER_ORDER
 from tierstack.tooling.tiers_table import render
 
 CONFIGS = [build_stack_config({"tier": t.value}, stack="test") for t in TIER_ORDER]
@@ -42,7 +41,7 @@ def test_capacity_grows_with_the_tier():
     assert len(CONFIGS[-1].regions) > len(CONFIGS[0].regions)
     assert _non_decreasing([sum(g.max_size for g in c.cluster.node_groups.values()) for c in CONFIGS])
     assert _non_decreasing([c.network.az_count for c in CONFIGS])
-    for name in SERVICE_NAMES:
+    for name in SEED_SERVICE_NAMES:
         services = [getattr(c.services, name) for c in CONFIGS]
         assert _non_decreasing([s.replicas for s in services]), name
         assert _non_decreasing([s.autoscaling.max_replicas for s in services]), name

@@ -1,13 +1,48 @@
-"""Small helpers for Kubernetes resources the components create."""
+"""What a component needs to put things on a cluster: the cluster's context and pinned releases."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from tierstack.aws.iam import OidcIssuer
 from tierstack.charts import ChartPin
+from tierstack.documented import documented
+
+
+@documented
+@dataclass(frozen=True)
+class ClusterContext:
+    """One EKS cluster as the components that run on it see it.
+
+    ``KubernetesCluster.context`` gives it for a cluster tierstack creates; for a cluster that
+    already exists, build it from the cluster's name, region, IAM OIDC provider and a
+    ``pulumi_kubernetes.Provider`` for its kubeconfig.
+    """
+
+    # The EKS cluster's name, as AWS sees it (the autoscaler and the load balancer controller find it by name).
+    name: str
+    # The cluster's region: the controllers' AWS API region and the workloads' AWS_REGION.
+    region: str
+    # The cluster's IAM OIDC provider, trusted by every IRSA role for its service accounts.
+    oidc: OidcIssuer
+    # The Kubernetes provider every object and Helm release on the cluster is created with.
+    provider: k8s.Provider
+    # The cluster's VPC: the load balancer controller needs it; None where that controller is not installed here.
+    vpc_id: Optional[pulumi.Input[str]] = None
+    # The cluster's Kubernetes minor ("1.34"): picks the Cluster Autoscaler image; None where it is not installed here.
+    kubernetes_version: Optional[str] = None
+
+    def required(self, field_name: str, needed_by: str) -> Any:
+        """A field an add-on cannot run without, or an error that says which and how to fix it."""
+        value = getattr(self, field_name)
+        if value is None:
+            raise ValueError(f"ClusterContext.{field_name} is None but {needed_by} needs it. Fix: set "
+                             f"ClusterContext({field_name}=...) for cluster '{self.name}', or turn {needed_by} off.")
+        return value
 
 
 def pinned_release(

@@ -39,8 +39,6 @@ class NetworkArgs:
     instance_types: Sequence[str] = ()
     # Production stacks: keep the flow-log group (audit evidence) from being deleted.
     protect: bool = False
-    # Tags added to every AWS resource the network creates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def choose_zones(zones: Sequence[tuple[str, str]], offered: Mapping[str, set[str]], instance_types: Sequence[str],
@@ -112,10 +110,9 @@ class Network(pulumi.ComponentResource):
         cidr = args.vpc_cidr or str(settings.vpc_cidr)
         layout = plan_subnets(cidr, settings.az_count)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
 
         def named(suffix: str, extra: Optional[Mapping[str, str]] = None) -> dict[str, str]:
-            return {**tags, "Name": f"{name}-{suffix}", **(extra or {})}
+            return {"Name": f"{name}-{suffix}", **(extra or {})}
 
         zones = zone_choice(self, settings.az_count, args.instance_types, args.region)
         self.zone_ids = [zones.apply(lambda chosen, i=i: chosen[i][0]) for i in range(settings.az_count)]

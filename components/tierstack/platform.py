@@ -20,7 +20,9 @@ from tierstack.catalog.aws import region_code
 from tierstack.cluster.eks import KubernetesCluster, KubernetesClusterArgs
 from tierstack.config.model import StackConfig
 from tierstack.config.tiers import Tier
+from tierstack.cost.budgets import with_derived_budgets
 from tierstack.documented import documented
+from tierstack.tagging import tagged
 from tierstack.network import Network, NetworkArgs
 from tierstack.edge.component import GlobalEdge, GlobalEdgeArgs, RegionalOrigin
 from tierstack.edge.origins import EdgeOrigins, EdgeOriginsArgs, OriginSecurityGroups, OriginSecurityGroupsArgs
@@ -31,12 +33,12 @@ from tierstack.data.database import (
     ShardedDatabase, ShardedDatabaseArgs, ShardedDatabaseReplica, ShardedDatabaseReplicaArgs,
 )
 from tierstack.observability.aws_alarms import (
-    AuroraCluster, CacheGroup, CostBudgets, CostBudgetsArgs, EdgeAlarms, ManagedServiceAlarms, ManagedServiceAlarmsArgs,
-    QueuePair, controller_load_balancer_tags,
+    CostBudgets, CostBudgetsArgs, EdgeAlarms, ManagedServiceAlarms, ManagedServiceAlarmsArgs,
+    controller_load_balancer_tags,
 )
 from tierstack.observability.component import Observability, ObservabilityArgs, WatchedResources
 from tierstack.observability.manifests import collector_endpoint
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
 from tierstack.observability.topic import AlertTopic, AlertTopicArgs
 from tierstack.services import AgentServices, AgentServicesArgs, DataAccess, Telemetry
 from tierstack.services.manifests import EdgeOrigin, verify_condition
@@ -102,10 +104,10 @@ class RegionalCell(pulumi.ComponentResource):
     cell_name: str
 
     def __init__(self, name: str, args: RegionalCellArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tierstack:platform:RegionalCell", name, None, opts)
+        # Everything in the cell says which region it serves; the platform adds the stack's own tags.
+        super().__init__("tierstack:platform:RegionalCell", name, None, tagged({"tierstack:region": args.region}, opts))
         self.cell_name = name
         config, region = args.config, args.region
-        tags = {**platform_tags(config), "tierstack:region": region}
         protect = config.production
         child = pulumi.ResourceOptions(parent=self)
 
@@ -113,7 +115,7 @@ class RegionalCell(pulumi.ComponentResource):
             description=f"CloudWatch Logs encryption for {name}",
             alias=f"tierstack/{name}/logs",
             grants=[lambda account, partition: policies.cloudwatch_logs_key_grant(account, partition, region)],
-            protect=protect, tags=tags,
+            protect=protect,
         ), opts=child)
 
         self.network = Network(f"{name}-net", NetworkArgs(
@@ -124,7 +126,6 @@ class RegionalCell(pulumi.ComponentResource):
             log_kms_key_arn=self.logs_key.arn,
             cluster_name=name,
             protect=protect,
-            tags=tags,
         ), opts=child)
 
         self.cluster = KubernetesCluster(f"{name}-cluster", KubernetesClusterArgs(
@@ -135,7 +136,6 @@ class RegionalCell(pulumi.ComponentResource):
             subnet_ids=self.network.private_subnet_ids,
             log_kms_key_arn=self.logs_key.arn,
             protect=protect,
-            tags=tags,
         ), opts=pulumi.ResourceOptions(parent=self, depends_on=self.network.nat_gateways))
 
         self.placement = Placement(
@@ -145,11 +145,11 @@ class RegionalCell(pulumi.ComponentResource):
         self.cache = CacheTier(f"{name}-cache", CacheTierArgs(
             settings=config.data.cache, region=region, placement=self.placement,
             log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
-            protect=protect, tags=tags,
+            protect=protect,
         ), opts=child)
         self.database = ShardedDatabase(f"{name}-db", ShardedDatabaseArgs(
             settings=config.data.database, region=region, placement=self.placement, protect=protect,
-            log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days, tags=tags,
+            log_kms_key_arn=self.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
         ), opts=child)
         shard_map = self.database.map_entries(config.data.database.active_shards).apply(
             lambda entries: shard_map_document(region, entries))
@@ -157,21 +157,16 @@ class RegionalCell(pulumi.ComponentResource):
         self.shard_map_parameter = aws.ssm.Parameter(
             f"{name}-shard-map", name=f"/tierstack/{config.environment}/{region}/shard-map", type="String",
             tier="Standard" if config.data.database.shards <= STANDARD_PARAMETER_SHARDS else "Advanced",
-            value=shard_map, description=f"User shard map of {name}: shard -> writer, reader, secret ARN",
-            tags=tags, opts=child)
+            value=shard_map, description=f"User shard map of {name}: shard -> writer, reader, secret ARN", opts=child)
 
         self.services = AgentServices(f"{name}-agents", AgentServicesArgs(
             settings=config.services,
-            cluster_name=name,
-            region=region,
-            vpc_id=self.network.vpc_id,
-            oidc=self.cluster.oidc,
-            provider=self.cluster.provider,
+            cluster=self.cluster.context,
             load_balancer_cidrs=self.network.public_subnet_cidrs,
             node_pools=config.cluster.node_pools,
             allow_scale_to_zero=config.tier is Tier.PILOT,
             protect=protect,
-            edge_origin=self._edge_origin(name, config, region, args.origin, tags),
+            edge_origin=self._edge_origin(name, config, region, args.origin),
             telemetry=Telemetry(otlp_endpoint=collector_endpoint(), resource_attributes={
                 "deployment.environment": config.environment, "service.namespace": config.services.namespace}),
             data=DataAccess(
@@ -181,10 +176,9 @@ class RegionalCell(pulumi.ComponentResource):
                 cache_default_ttl_seconds=config.data.cache.default_ttl_seconds,
                 semantic_cache=config.data.cache.semantic_cache),
             depends_on=self.cluster.workloads_ready,
-            tags=tags,
         ), opts=child)
 
-        self._observability(name, config, region, protect, tags)
+        self._observability(name, config, region, protect)
 
         self.register_outputs({
             "vpc_id": self.network.vpc_id,
@@ -193,12 +187,11 @@ class RegionalCell(pulumi.ComponentResource):
         })
 
 
-    def _edge_origin(self, name: str, config: StackConfig, region: str, origin: Optional[CellOrigin],
-                     tags: dict) -> Optional[EdgeOrigin]:
+    def _edge_origin(self, name: str, config: StackConfig, region: str, origin: Optional[CellOrigin]) -> Optional[EdgeOrigin]:
         if origin is None:
             return None
         groups = OriginSecurityGroups(f"{name}-origin", OriginSecurityGroupsArgs(
-            vpc_id=self.network.vpc_id, vpc_cidr=self.network.vpc.cidr_block, region=region, tags=tags,
+            vpc_id=self.network.vpc_id, vpc_cidr=self.network.vpc.cidr_block, region=region,
         ), opts=pulumi.ResourceOptions(parent=self))
         return EdgeOrigin(
             certificate_arn=origin.certificate_arn,
@@ -208,20 +201,17 @@ class RegionalCell(pulumi.ComponentResource):
             health_path=config.edge.health_check_path,
         )
 
-    def _observability(self, name: str, config: StackConfig, region: str, protect: bool, tags: dict) -> None:
+    def _observability(self, name: str, config: StackConfig, region: str, protect: bool) -> None:
         child = pulumi.ResourceOptions(parent=self)
         settings = regional_share(config.observability, len(config.regions))
-        cache_group = CacheGroup.from_settings(self.cache.replication_group.id, config.data.cache)
-        queue = self.services.queue
+        queue = self.services.queue.monitored
         self.observability = Observability(f"{name}-obs", ObservabilityArgs(
-            settings=settings, cluster_name=name, region=region, oidc=self.cluster.oidc,
-            provider=self.cluster.provider, agents_namespace=config.services.namespace,
+            settings=settings, cluster=self.cluster.context, agents_namespace=config.services.namespace,
             node_pools=config.cluster.node_pools, zonal_capacity=config.cluster.zonal_capacity,
-            watched=WatchedResources(
-                queue_names=[queue.queue.name], dead_letter_queue_names=[queue.dead_letter_queue.name],
-                cache_node_ids=cache_group.node_ids(),
-                db_cluster_identifiers=[shard.cluster.cluster_identifier for shard in self.database.shards]),
-            protect=protect, depends_on=self.cluster.workloads_ready, tags=tags,
+            watched=WatchedResources.covering(
+                clusters=self.database.monitored, cache_groups=[self.cache.monitored], queues=[queue],
+                tags={"Environment": config.environment, "tierstack:region": region}),
+            protect=protect, depends_on=self.cluster.workloads_ready,
         ), opts=child)
         # The controller names the ALB; find it by the tags it puts on it, once the Ingress exists.
         # No public Ingress (no certificate to serve it with), no load balancer to watch.
@@ -232,11 +222,10 @@ class RegionalCell(pulumi.ComponentResource):
                 opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[self.services.ingress])).arn_suffix)
         self.alarms = ManagedServiceAlarms(f"{name}-alarms", ManagedServiceAlarmsArgs(
             settings=settings, region=region, name_prefix=name, topic_arn=self.observability.alert_topic_arn,
-            aurora_clusters=[AuroraCluster(shard.cluster.cluster_identifier) for shard in self.database.shards],
-            cache_groups=[cache_group],
-            queues=[QueuePair(queue.queue.name, queue.dead_letter_queue.name)],
+            aurora_clusters=self.database.monitored,
+            cache_groups=[self.cache.monitored],
+            queues=[queue],
             load_balancers=load_balancers,
-            tags=tags,
         ), opts=child)
 
 
@@ -254,9 +243,10 @@ class AgentPlatform(pulumi.ComponentResource):
     providers: dict[str, aws.Provider]
 
     def __init__(self, name: str, args: AgentPlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tierstack:platform:AgentPlatform", name, None, opts)
+        super().__init__("tierstack:platform:AgentPlatform", name, None, tagged(platform_tags(args.config), opts))
         self.cells = {}
-        config = args.config
+        # Budgets and cost alerts the stack file leaves unset follow the stack's estimate.
+        config, self.cost_estimate = with_derived_budgets(args.config)
         self.providers = {
             region: aws.Provider(f"{name}-{region_code(region)}-aws", region=region,
                                  opts=pulumi.ResourceOptions(parent=self))
@@ -280,9 +270,10 @@ class AgentPlatform(pulumi.ComponentResource):
         home = self.cells[args.config.regions[0]]
         # Budgets are account-wide: one pair per stack, filtered to its Environment tag.
         self.budgets = CostBudgets(f"{name}-budgets", CostBudgetsArgs(
-            settings=args.config.observability, name_prefix=name, topic_arn=home.observability.alert_topic_arn,
-            cost_filter_tags={"Environment": args.config.environment}, tags=platform_tags(args.config),
-        ), opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[args.config.regions[0]]}))
+            settings=config.observability, name_prefix=name, topic_arn=home.observability.alert_topic_arn,
+            cost_filter_tags={"Environment": args.config.environment},
+        ), opts=tagged(self.cost_estimate.tags(), pulumi.ResourceOptions(
+            parent=self, providers={"aws": self.providers[args.config.regions[0]]})))
         self.register_outputs({
             "regions": list(self.cells),
             "clusters": {region: cell.cluster.name for region, cell in self.cells.items()},
@@ -302,9 +293,9 @@ class AgentPlatform(pulumi.ComponentResource):
                     primary=source.database, settings=config.data.database, region=target,
                     placement=destination.placement, protect=config.production,
                     # KMS keys are regional: the secondary's logs use its own region's key.
-                    log_kms_key_arn=destination.logs_key.arn, log_retention_days=config.cluster.log_retention_days,
-                    tags={**platform_tags(config), "tierstack:region": target, "tierstack:replica-of": region}),
-                opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]}))
+                    log_kms_key_arn=destination.logs_key.arn, log_retention_days=config.cluster.log_retention_days),
+                opts=tagged({"tierstack:region": target, "tierstack:replica-of": region},
+                            pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]})))
 
     def _edge_origins(self, name: str, config: StackConfig) -> Optional[EdgeOrigins]:
         """Origin certificates and the origin secret, which every cell's load balancer needs first."""
@@ -312,7 +303,7 @@ class AgentPlatform(pulumi.ComponentResource):
             return None
         return EdgeOrigins(f"{name}-origins", EdgeOriginsArgs(
             api_host=config.edge.api_host, zone_name=str(config.edge.zone_name), regions=list(config.regions),
-            dns_provider=self.edge_provider, regional_providers=self.providers, tags=platform_tags(config),
+            dns_provider=self.edge_provider, regional_providers=self.providers,
         ), opts=pulumi.ResourceOptions(parent=self))
 
     def _global_edge(self, name: str, config: StackConfig) -> Optional[GlobalEdge]:
@@ -328,14 +319,13 @@ class AgentPlatform(pulumi.ComponentResource):
             verify_header=self.origins.verify_header,
             verify_value=self.origins.verify_value,
             protect=config.production,
-            tags=platform_tags(config),
         ), opts=pulumi.ResourceOptions(parent=self))
         # CloudFront reports its metrics in us-east-1, so its alarm and that alarm's topic live there.
         in_edge_region = pulumi.ResourceOptions(parent=self, providers={"aws": edge_provider})
         topic = AlertTopic(f"{name}-edge-alerts", AlertTopicArgs(
-            region="us-east-1", protect=config.production, tags=platform_tags(config)), opts=in_edge_region)
+            region="us-east-1", protect=config.production), opts=in_edge_region)
         ManagedServiceAlarms(f"{name}-edge-alarms", ManagedServiceAlarmsArgs(
             settings=config.observability, region="us-east-1", name_prefix=f"{name}-edge", topic_arn=topic.arn,
-            edge=EdgeAlarms(edge.distribution_id, topic.arn, edge_provider), tags=platform_tags(config),
+            edge=EdgeAlarms(edge.distribution_id, topic.arn, edge_provider),
         ), opts=in_edge_region)
         return edge

@@ -7,7 +7,8 @@ StackConfig in turn includes them.
 
 from __future__ import annotations
 
-from typing import Annotated
+import typing
+from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -52,3 +53,16 @@ class Settings(BaseModel):
     model_config = ConfigDict(
         extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True,
     )
+
+
+def entry_model(model: type[BaseModel]) -> Optional[type[BaseModel]]:
+    """The model of the named entries ``model`` takes beside its fields (typed extras), if any.
+
+    ``ServicesSettings`` is one: every key that is not one of its settings is a service. Walkers
+    of the models (the loader's key suggestions, the configuration reference) descend through it.
+    """
+    if model.model_config.get("extra") != "allow":
+        return None
+    args = typing.get_args(typing.get_type_hints(model).get("__pydantic_extra__"))
+    entry = args[1] if len(args) == 2 else None
+    return entry if isinstance(entry, type) and issubclass(entry, BaseModel) else None

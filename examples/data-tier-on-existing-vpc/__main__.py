@@ -8,6 +8,7 @@ import pulumi
 
 from tierstack.data import CacheTier, CacheTierArgs, Placement, ShardedDatabase, ShardedDatabaseArgs
 from tierstack.presets import preset_settings
+from tierstack.tagging import tagged
 
 config = pulumi.Config("agents")
 tier = config.get("tier") or "growth"
@@ -21,9 +22,9 @@ placement = Placement(
 tags = {"Team": "agents", "Environment": pulumi.get_stack()}
 
 cache = CacheTier("agents-cache", CacheTierArgs(
-    settings=preset_settings(tier, "cache"), placement=placement, tags=tags))
+    settings=preset_settings(tier, "cache"), placement=placement), opts=tagged(tags))
 database = ShardedDatabase("agents-db", ShardedDatabaseArgs(
-    settings=preset_settings(tier, "database"), region=region, placement=placement, tags=tags))
+    settings=preset_settings(tier, "database"), region=region, placement=placement), opts=tagged(tags))
 
 pulumi.export("cacheEndpoint", cache.endpoint)
 pulumi.export("shardWriters", [shard.cluster.endpoint for shard in database.shards])

@@ -47,6 +47,14 @@ class Resource:
     # does; the policy engine gives neither). Graph rules treat an absent id as unknown.
     id: Any = None
     outputs: Optional[Mapping[str, Any]] = None
+    # For each top-level property, the URNs of the resources whose outputs flowed into it (the
+    # engine's propertyDependencies). It is the wiring between resources, and it is known at
+    # preview even when the value it carries is not.
+    property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def depends_on(self, path: str) -> tuple[str, ...]:
+        """The URNs whose outputs flowed into the property at ``path`` (its top-level key's)."""
+        return tuple(self.property_dependencies.get(path.split(".", 1)[0], ()))
 
 
 ResourceCheck = Callable[[Resource, Context], Iterable[str]]

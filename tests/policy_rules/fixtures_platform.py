@@ -38,4 +38,18 @@ FIXTURES = {
         violating=[Case([R(KMS_KEY, {})], expect="no aws.budgets.Budget")],
         unknown=[Case([R(KMS_KEY, {}), R(BUDGET, {"limitAmount": UNKNOWN_STRING_VALUE})])],
     ),
+    # The estimate travels on the budget itself, so these are whole cases.
+    "budget-below-estimate": RuleFixtures(
+        compliant=[Case([R(BUDGET, {"limitAmount": "1500", "timeUnit": "MONTHLY",
+                                    "tags": {"tierstack:estimated-monthly-usd": "1200"}})]),
+                   Case([R(BUDGET, {"limitAmount": "60", "timeUnit": "DAILY",
+                                    "tags": {"tierstack:estimated-monthly-usd": "1200"}})], label="daily, in months"),
+                   Case([R(BUDGET, {"limitAmount": "10", "timeUnit": "MONTHLY"})], label="no estimate tag: not judged")],
+        violating=[Case([R(BUDGET, {"limitAmount": "1000", "timeUnit": "MONTHLY",
+                                    "tags": {"tierstack:estimated-monthly-usd": "1200"}})], expect="below the stack's estimated"),
+                   Case([R(BUDGET, {"limitAmount": "30", "timeUnit": "DAILY",
+                                    "tags": {"tierstack:estimated-monthly-usd": "1200"}})], expect="daily limit")],
+        unknown=[Case([R(BUDGET, {"limitAmount": UNKNOWN_STRING_VALUE, "timeUnit": "MONTHLY",
+                                  "tags": {"tierstack:estimated-monthly-usd": "1200"}})])],
+    ),
 }

@@ -37,8 +37,6 @@ class IrsaRoleArgs:
     managed_policy_arns: Sequence[pulumi.Input[str]] = ()
     # The role's inline policy document (JSON); None adds none.
     inline_policy: Optional[pulumi.Input[str]] = None
-    # Tags added to the role; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class IrsaRole(pulumi.ComponentResource):
@@ -57,7 +55,6 @@ class IrsaRole(pulumi.ComponentResource):
             name,
             assume_role_policy=trust,
             description=f"IRSA role for {args.namespace}/{args.service_account}",
-            tags=dict(args.tags),
             opts=child,
         )
         self.attachments = [

@@ -28,8 +28,6 @@ class KmsKeyArgs:
     grants: Sequence[GrantBuilder] = ()
     # Production stacks: keep the key from being deleted.
     protect: bool = False
-    # Tags added to the key; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
     # Thirty days is KMS's maximum: the longest window to notice and cancel a deletion.
     deletion_window_days: int = 30
 
@@ -50,7 +48,7 @@ class KmsKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
             policy=policy,
-            tags={**args.tags, "Name": name},
+            tags={"Name": name},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(

@@ -36,7 +36,7 @@ def _version(addon: str, settings: ClusterSettings, parent: pulumi.Resource) -> 
 
 
 def _addon(name: str, addon: str, *, cluster_name: pulumi.Input[str], settings: ClusterSettings,
-           parent: pulumi.Resource, tags: Mapping[str, str], depends_on: Sequence[pulumi.Resource],
+           parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource],
            role: Optional[IrsaRole] = None, configuration: Optional[dict] = None) -> aws.eks.Addon:
     return aws.eks.Addon(
         f"{name}-{addon}",
@@ -48,7 +48,6 @@ def _addon(name: str, addon: str, *, cluster_name: pulumi.Input[str], settings: 
         resolve_conflicts_on_create="OVERWRITE",
         # Keep manual hot-fixes on update rather than silently reverting them.
         resolve_conflicts_on_update="PRESERVE",
-        tags=dict(tags),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) + ([role] if role else [])),
     )
 
@@ -78,7 +77,7 @@ AFTER_NODES = (
 
 
 def managed_addons(name: str, specs: Sequence[AddonSpec], *, cluster_name: pulumi.Input[str], settings: ClusterSettings,
-                   oidc: OidcIssuer, context: AwsContext, parent: pulumi.Resource, tags: Mapping[str, str],
+                   oidc: OidcIssuer, context: AwsContext, parent: pulumi.Resource,
                    depends_on: Sequence[pulumi.Resource]) -> dict[str, aws.eks.Addon]:
     addons = {}
     for spec in specs:
@@ -86,8 +85,8 @@ def managed_addons(name: str, specs: Sequence[AddonSpec], *, cluster_name: pulum
         if spec.service_account and spec.managed_policy:
             role = IrsaRole(f"{name}-{spec.role_key or spec.addon}", IrsaRoleArgs(
                 oidc=oidc, namespace="kube-system", service_account=spec.service_account,
-                managed_policy_arns=[context.managed_policy_arn(spec.managed_policy)], tags=tags,
+                managed_policy_arns=[context.managed_policy_arn(spec.managed_policy)],
             ), opts=pulumi.ResourceOptions(parent=parent))
         addons[spec.addon] = _addon(name, spec.addon, cluster_name=cluster_name, settings=settings, parent=parent,
-                                    tags=tags, depends_on=depends_on, role=role, configuration=spec.configuration)
+                                    depends_on=depends_on, role=role, configuration=spec.configuration)
     return addons

@@ -26,6 +26,8 @@ from tierstack.cluster.autoscaling import ClusterAutoscaling, ClusterAutoscaling
 from tierstack.cluster.nodes import managed_node_groups
 from tierstack.config.model import ClusterSettings
 from tierstack.documented import documented
+from tierstack.kube import ClusterContext
+from tierstack.tagging import tagged
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonSSMManagedInstanceCore")
@@ -49,8 +51,6 @@ class KubernetesClusterArgs:
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Production stacks: protect the cluster and its secrets key from deletion.
     protect: bool = False
-    # Tags added to every AWS resource the cluster creates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
@@ -82,27 +82,29 @@ class KubernetesCluster(pulumi.ComponentResource):
     secrets_key_arn: pulumi.Output[str]
     node_groups: dict[str, aws.eks.NodeGroup]
     provider: k8s.Provider
+    # What components that run on this cluster take (AgentServices, Observability, ...).
+    context: ClusterContext
     kubeconfig: pulumi.Output[str]
     workloads_ready: list[pulumi.Resource]
 
     def __init__(self, name: str, args: KubernetesClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("tierstack:cluster:KubernetesCluster", name, None, opts)
+        # Every AWS resource of the cluster says which cluster it belongs to.
+        super().__init__("tierstack:cluster:KubernetesCluster", name, None,
+                         tagged({"tierstack.io/cluster": args.cluster_name}, opts))
         settings = args.settings
-        tags = {**args.tags, "tierstack.io/cluster": args.cluster_name}
         child = pulumi.ResourceOptions(parent=self)
         context = aws_context(self)
 
         secrets_key = KmsKey(f"{name}-secrets", KmsKeyArgs(
             description=f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
             alias=f"tierstack/{args.cluster_name}/eks-secrets",
-            protect=args.protect, tags=tags,
+            protect=args.protect,
         ), opts=child)
         self.secrets_key_arn = secrets_key.arn
 
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
-            assume_role_policy=json.dumps(policies.service_trust("eks.amazonaws.com", actions=["sts:AssumeRole", "sts:TagSession"])),
-            tags=tags, opts=child,
+            assume_role_policy=json.dumps(policies.service_trust("eks.amazonaws.com", actions=["sts:AssumeRole", "sts:TagSession"])), opts=child,
         )
         cluster_role_grants = [
             aws.iam.RolePolicyAttachment(f"{name}-cluster-policy", role=cluster_role.name,
@@ -118,7 +120,6 @@ class KubernetesCluster(pulumi.ComponentResource):
             name=f"/aws/eks/{args.cluster_name}/cluster",
             retention_in_days=settings.log_retention_days,
             kms_key_id=args.log_kms_key_arn,
-            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
 
@@ -145,7 +146,6 @@ class KubernetesCluster(pulumi.ComponentResource):
             ),
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             deletion_protection=args.protect,
-            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
                                         depends_on=[log_group, *cluster_role_grants]),
         )
@@ -155,14 +155,14 @@ class KubernetesCluster(pulumi.ComponentResource):
 
         issuer_url = self.cluster.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
         oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child,
+            f"{name}-oidc", url=issuer_url, client_id_lists=["sts.amazonaws.com"], opts=child,
         )
         self.oidc_provider_arn = oidc_provider.arn
         self.oidc = OidcIssuer(provider_arn=oidc_provider.arn, issuer_url=issuer_url)
 
         for index, principal in enumerate(settings.admin_role_arns):
             entry = aws.eks.AccessEntry(f"{name}-admin-{index}", cluster_name=self.cluster.name,
-                                        principal_arn=principal, type="STANDARD", tags=tags, opts=child)
+                                        principal_arn=principal, type="STANDARD", opts=child)
             aws.eks.AccessPolicyAssociation(
                 f"{name}-admin-{index}-policy", cluster_name=self.cluster.name, principal_arn=principal,
                 policy_arn=ADMIN_POLICY,
@@ -172,8 +172,7 @@ class KubernetesCluster(pulumi.ComponentResource):
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
-            assume_role_policy=json.dumps(policies.service_trust("ec2.amazonaws.com")),
-            tags=tags, opts=child,
+            assume_role_policy=json.dumps(policies.service_trust("ec2.amazonaws.com")), opts=child,
         )
         node_role_grants = [
             aws.iam.RolePolicyAttachment(f"{name}-node-{policy}", role=node_role.name,
@@ -184,19 +183,19 @@ class KubernetesCluster(pulumi.ComponentResource):
 
         before_nodes = managed_addons(
             name, BEFORE_NODES, cluster_name=self.cluster.name, settings=settings, oidc=self.oidc, context=context,
-            parent=self, tags=tags, depends_on=[self.cluster],
+            parent=self, depends_on=[self.cluster],
         )
         self.node_groups = {}
         for group_name, group in settings.node_groups.items():
             self.node_groups.update(managed_node_groups(
                 name, group_name, group,
                 cluster_name=self.cluster.name, node_role_arn=node_role.arn, subnet_ids=args.subnet_ids,
-                kubernetes_version=settings.kubernetes_version, tags=tags, parent=self,
+                kubernetes_version=settings.kubernetes_version, parent=self,
                 depends_on=[*node_role_grants, *before_nodes.values()],
             ))
         after_nodes = managed_addons(
             name, AFTER_NODES, cluster_name=self.cluster.name, settings=settings, oidc=self.oidc, context=context,
-            parent=self, tags=tags, depends_on=list(self.node_groups.values()),
+            parent=self, depends_on=list(self.node_groups.values()),
         )
 
         self.addons = {**before_nodes, **after_nodes}
@@ -210,6 +209,9 @@ class KubernetesCluster(pulumi.ComponentResource):
             enable_config_map_mutable=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.cluster]),
         )
+        self.context = ClusterContext(name=args.cluster_name, region=args.region, oidc=self.oidc,
+                                      provider=self.provider, vpc_id=args.vpc_id,
+                                      kubernetes_version=settings.kubernetes_version)
 
         self.default_storage_class = k8s.storage.v1.StorageClass(
             f"{name}-{DEFAULT_STORAGE_CLASS}",
@@ -234,15 +236,10 @@ class KubernetesCluster(pulumi.ComponentResource):
 
         system_pool = "system" if "system" in settings.node_groups else None
         self.autoscaling = ClusterAutoscaling(f"{name}-autoscaling", ClusterAutoscalingArgs(
-            cluster_name=args.cluster_name,
-            region=args.region,
-            kubernetes_version=settings.kubernetes_version,
-            oidc=self.oidc,
-            provider=self.provider,
+            cluster=self.context,
             expander=settings.autoscaler_expander,
             node_selector={"tierstack.io/node-group": system_pool} if system_pool else {},
             depends_on=list(after_nodes.values()),
-            tags=tags,
         ), opts=child)
 
         self.register_outputs({

@@ -44,7 +44,6 @@ def managed_node_group(
     node_role_arn: pulumi.Input[str],
     subnet_ids: Sequence[pulumi.Input[str]],
     kubernetes_version: str,
-    tags: Mapping[str, str],
     parent: pulumi.Resource,
     depends_on: Sequence[pulumi.Resource],
     zone_suffix: str = "",
@@ -58,7 +57,7 @@ def managed_node_group(
     """
     physical_group = f"{group_name}-{zone_suffix}" if zone_suffix else group_name
     resource_name = f"{name}-{physical_group}"
-    group_tags = {**tags, "Name": resource_name, "tierstack.io/node-group": group_name}
+    group_tags = {"Name": resource_name, "tierstack.io/node-group": group_name}
     launch_template = aws.ec2.LaunchTemplate(
         f"{resource_name}-lt",
         description=f"Nodes of {group_name} in {name}",

@@ -21,14 +21,15 @@ from tierstack.config.errors import MISSING, ConfigIssue, StackConfigError, did_
 from tierstack.config.merge import deep_merge, get_path, has_path
 from tierstack.config.model import StackConfig
 from tierstack.config.tiers import PRESETS, Tier, preset
+from tierstack.settings_base import entry_model
 
 NAMESPACE = "tierstack"
 TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "tier", "environment", "production", "complianceProfile", "regions", "tags", "quotas", "overrides",
+    "tier", "environment", "production", "complianceProfile", "regions", "tags", "quotas", "usage", "overrides",
 )
 # Top-level settings no preset carries: whether set or defaulted, the place to change them is
 # tierstack:<key> itself, so errors name that key.
-_OWN_TOP_LEVEL = frozenset({"quotas"})
+_OWN_TOP_LEVEL = frozenset({"quotas", "usage"})
 PRESET_SECTIONS: tuple[str, ...] = tuple(PRESETS[Tier.PILOT])
 PRODUCTION_ENVIRONMENTS = frozenset({"prod", "production"})
 DEFAULT_HOME_REGION = "us-east-1"
@@ -82,6 +83,7 @@ def build_stack_config(
     document["tags"] = raw.get("tags", {})
     document["complianceProfile"] = raw.get("complianceProfile", "standard")
     document["quotas"] = {} if raw.get("quotas") is None else raw["quotas"]
+    document["usage"] = {} if raw.get("usage") is None else raw["usage"]
     document["regions"] = raw["regions"] if "regions" in raw else _default_regions(document, home_region)
     explicit = {k for k in TOP_LEVEL_KEYS if k in raw and k != "overrides"}
 
@@ -211,7 +213,11 @@ def _allowed_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = next((f for name, f in current.model_fields.items() if (f.alias or name) == part or name == part), None)
             if field is None:
-                return []
+                # A named entry beside the fields (a service under services) has the entries' keys.
+                current = entry_model(current)
+                if current is None:
+                    return []
+                continue
             current = field.annotation
         else:
             origin = typing.get_origin(current)

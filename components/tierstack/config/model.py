@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Optional, Sequence
+from typing import Annotated, Any, Literal, Mapping, Optional, Sequence
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tierstack.catalog import aws as catalog
 from tierstack.catalog import data_services
@@ -20,7 +20,12 @@ from tierstack.config.errors import did_you_mean
 from tierstack.settings_base import LogRetentionDays, UrlPath
 from tierstack.settings_base import Settings as _Settings
 from tierstack.settings_base import fail as _fail
-from tierstack.config.tiers import DEMO_IMAGE, POOL_LABEL, Tier
+from tierstack.config.edge import EdgeSettings
+from tierstack.config.observability import ObservabilitySettings
+from tierstack.config.tiers import DEFAULT_POOLS, DEMO_IMAGE, POOL_LABEL, Tier
+from tierstack.cost.settings import UsageSettings
+from tierstack.naming import PLATFORM_NAME_BUDGET
+from tierstack.sizing.subnets import region_vpc_cidr
 
 SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.33", "1.34", "1.35", "1.36")
 
@@ -40,11 +45,20 @@ MAX_USER_TAGS = catalog.MAX_TAGS_PER_RESOURCE - RESERVED_TAG_BUDGET
 TIERSTACK_TAG_KEYS = frozenset({"Environment", "ManagedBy", "Name"})
 TIERSTACK_TAG_PREFIXES: tuple[str, ...] = ("tierstack:", "tierstack.io/", "kubernetes.io/")
 
-SERVICE_NAMES: tuple[str, ...] = ("auth", "conversation", "model", "memory", "monitoring")
-# Who may open connections to a service: another service, the queue worker, or the public
-# load balancer ("ingress").
-CALLER_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "worker", "ingress")
-CallerName = Literal["auth", "conversation", "model", "memory", "monitoring", "worker", "ingress"]
+# Who may open connections to a service besides the stack's other services: the queue worker,
+# and the public load balancer ("ingress").
+WORKLOAD_CALLERS: tuple[str, ...] = ("worker", "ingress")
+# The longest service name whose physical names all fit. A service's IAM role is autonamed from
+# "<cell>-agents-<service>" plus pulumi-aws's "-" and 7 random characters, and IAM allows 64
+# characters (IAM API Reference, CreateRole RoleName). A cell name is the platform name
+# (tierstack.naming), "-" and a region code of at most 5 characters ("apse1").
+_IAM_ROLE_NAME_MAX, _AUTONAME_SUFFIX = 64, 8
+_CELL_NAME_MAX = PLATFORM_NAME_BUDGET + len("-apse1")
+SERVICE_NAME_MAX = _IAM_ROLE_NAME_MAX - _AUTONAME_SUFFIX - _CELL_NAME_MAX - len("-agents-")
+# Names no service may take: Kubernetes objects AgentServices names itself in the services'
+# namespace (the queue workers, the DatabaseUsers Job's service account and pods, the default-deny
+# NetworkPolicy), and the keys beside the services under ``services``.
+RESERVED_SERVICE_NAMES = frozenset({"worker", "ingress", "queue", "namespace", "db-users", "default-deny-ingress"})
 
 InterfaceEndpoint = Literal[
     "ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing", "autoscaling",
@@ -68,6 +82,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def _version_text(value: object, example: str) -> object:
@@ -130,8 +145,6 @@ class NetworkSettings(_Settings):
 
     def vpc_cidr_for(self, region: str) -> ipaddress.IPv4Network:
         """The region's VPC block, keyed by its name so adding regions never readdresses another."""
-        from tierstack.sizing.subnets import region_vpc_cidr
-
         return self.vpc_cidrs.get(region) or region_vpc_cidr(self.vpc_cidr, catalog.region_slot(region))
 
     @field_validator("vpc_cidr")
@@ -288,13 +301,57 @@ class _ContainerSettings(_Settings):
 
 
 class ServiceSettings(_ContainerSettings):
+    """One agent service: its container, size and scaling, who may call it, and what it reaches.
+
+    What a service reaches is stated here, not derived from its name, so a service of one's own
+    gets exactly the access it declares (none by default) and the seed's five state theirs in
+    the presets.
+    """
+
     replicas: int = Field(ge=1, le=1000)
     cpu: CpuQuantity
     memory: MemoryQuantity
     autoscaling: AutoscalingSettings = Field(default_factory=AutoscalingSettings)
-    callers: list[CallerName] = Field(default_factory=list)
+    # The only workloads its NetworkPolicy admits: other services of the stack, "worker" (the queue
+    # workers) or "ingress" (the public load balancer).
+    callers: list[str] = Field(default_factory=list)
     # Path prefix on the public HTTPS ingress; None keeps the service cluster-internal.
     ingress_path: Optional[UrlPath] = None
+    # Signs in to the database shards as its own IAM-authenticated PostgreSQL user (svc_<name>, in
+    # DB_USER) and reads the shard map (SHARD_MAP_PATH).
+    database: bool = False
+    # Gets the cache's endpoint (CACHE_HOST, CACHE_PORT) and read access to its auth token.
+    cache: bool = False
+    # Hands long work to the queue workers: QUEUE_URL, and permission to send to the queue.
+    enqueues: bool = False
+    # May call Bedrock models in its region.
+    invokes_models: bool = False
+    # May publish CloudWatch metrics under the services' namespace (tierstack/agents).
+    publishes_metrics: bool = False
+    # Node pools (tierstack.io/pool labels) to prefer, most preferred first; pools the cluster does
+    # not have are skipped, and pods still schedule elsewhere when the preferred ones are full.
+    pools: list[str] = Field(default_factory=lambda: list(DEFAULT_POOLS))
+
+    @field_validator("callers")
+    @classmethod
+    def _caller_labels(cls, callers: list[str]) -> list[str]:
+        # Which callers exist is the stack's to say (ServicesSettings); here only their spelling.
+        for caller in callers:
+            if not _DNS_LABEL.match(caller):
+                raise _fail(f"caller '{caller}' cannot name a workload: workloads are named by DNS labels.",
+                            "name another service of the stack, 'worker' or 'ingress' (lowercase).")
+        return callers
+
+    @field_validator("pools")
+    @classmethod
+    def _pool_labels(cls, pools: list[str]) -> list[str]:
+        for pool in pools:
+            if not _LABEL_VALUE.match(pool):
+                raise _fail(f"'{pool}' is not a Kubernetes label value, so no node can carry it as its pool.",
+                            "use the tierstack.io/pool label of a node group, e.g. 'workers' or 'memory'.")
+        if len(set(pools)) != len(pools):
+            raise _fail("the list names a pool twice.", "list each pool once, most preferred first.")
+        return pools
 
 
 class IngressSettings(_Settings):
@@ -337,11 +394,19 @@ class WorkerSettings(_ContainerSettings):
 
 
 class ServicesSettings(_Settings):
-    auth: ServiceSettings
-    conversation: ServiceSettings
-    model: ServiceSettings
-    memory: ServiceSettings
-    monitoring: ServiceSettings
+    """The agent services, each under `services.<name>` (every key but the settings below), and
+    the queue workers, queue, ingress and namespace they share.
+
+    The presets define the seed's five services (auth, conversation, model, memory,
+    monitoring); a stack adds its own beside them and drops one with ``null``. In Python,
+    services are keyword arguments (``ServicesSettings(search=ServiceSettings(...))``) and
+    ``with_services`` adds, replaces or drops services of a preset's settings, validated.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    # The services, by name (pydantic validates each entry beside the fields as a ServiceSettings).
+    __pydantic_extra__: dict[str, ServiceSettings] = Field(init=False)
+
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     ingress: IngressSettings = Field(default_factory=IngressSettings)
@@ -356,8 +421,97 @@ class ServicesSettings(_Settings):
             raise _fail(f"'{name}' cannot be the agents' namespace.", "use a DNS label such as 'agents' (not a kube-* namespace).")
         return name
 
+    @model_validator(mode="before")
+    @classmethod
+    def _service_entries(cls, data: Any) -> Any:
+        """Check each service's name before its settings, and drop services set to None."""
+        if not isinstance(data, Mapping):
+            return data
+        settings = cls._setting_keys()
+        for key, value in data.items():
+            if key not in settings and value is not None:
+                _check_service_entry(key, value, settings)
+        return {key: value for key, value in data.items() if key in settings or value is not None}
+
+    @model_validator(mode="after")
+    def _services_fit_together(self) -> "ServicesSettings":
+        services = self.services
+        if not services:
+            raise _fail("no services are defined: the queue workers would be the only workload.",
+                        "define at least one service under services.<name> (replicas, cpu and memory), or keep "
+                        "a preset's.")
+        known = (*services, *WORKLOAD_CALLERS)
+        for name, service in services.items():
+            for caller in service.callers:
+                if caller not in known:
+                    raise _fail(
+                        f"{name}'s callers name '{caller}', which is not a service of this stack"
+                        f"{did_you_mean(caller, known)}.",
+                        f"list only this stack's services ({', '.join(services)}), 'worker' or 'ingress'; if "
+                        f"{caller} was dropped, remove it from services.{name}.callers.",
+                        field=f"{name}.callers")
+        if not any(service.ingress_path for service in services.values()):
+            for key, value in (("host", self.ingress.host), ("certificateArn", self.ingress.certificate_arn)):
+                if value:
+                    raise _fail("a public API is configured but no service has an ingressPath, so its load "
+                                "balancer would route nothing.",
+                                f"give the public services an ingressPath, or remove services.ingress.{key}.",
+                                field=f"ingress.{key}")
+        return self
+
+    @classmethod
+    def _setting_keys(cls) -> frozenset[str]:
+        return frozenset(key for name, info in cls.model_fields.items() for key in (name, info.alias or name))
+
+    @property
+    def services(self) -> dict[str, ServiceSettings]:
+        """The services by name, in the order they were given (the presets': the seed's order)."""
+        return dict(self.__pydantic_extra__ or {})
+
     def items(self) -> list[tuple[str, ServiceSettings]]:
-        return [(name, getattr(self, name)) for name in SERVICE_NAMES]
+        return list(self.services.items())
+
+    def with_services(self, **services: Optional[ServiceSettings]) -> "ServicesSettings":
+        """A validated copy with these services added or replaced; None drops one.
+
+        ``preset_settings("growth", "services").with_services(search=ServiceSettings(...))``
+        """
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**fields, **self.services, **services})
+
+
+_SERVICE_REQUIRED = tuple(
+    info.alias or name for name, info in ServiceSettings.model_fields.items() if info.is_required())
+
+
+def _check_service_entry(name: str, value: Any, settings: frozenset[str]) -> None:
+    """Refuse a key under ``services`` that cannot be a service, naming the key."""
+    hint = did_you_mean(name, sorted(key for key in settings if "_" not in key))
+    missing = [key for key in _SERVICE_REQUIRED if isinstance(value, Mapping) and key not in value]
+    if not isinstance(value, (Mapping, ServiceSettings)) or (hint and missing):
+        raise _fail(
+            f"'{name}' is not a setting of services{hint}, and a service is a mapping with at least "
+            f"{', '.join(_SERVICE_REQUIRED)}.",
+            "correct the key, or define the service with replicas, cpu and memory.", field=name)
+    if missing:
+        # Said here, at the service, because no preset can have left these out of a service of one's own.
+        raise _fail(f"service '{name}' does not say its {' and '.join(missing)}; a service states its size.",
+                    f"add {', '.join(missing)} under services.{name} (e.g. replicas: 2, cpu: 250m, memory: 512Mi).",
+                    field=name)
+    if not _DNS_LABEL.match(name):
+        raise _fail(
+            f"service name '{name}' is not a DNS label; it names the service's Deployment, Service and "
+            "NetworkPolicy.",
+            "use lowercase letters, digits and '-', starting with a letter, e.g. 'search'.", field=name)
+    if len(name) > SERVICE_NAME_MAX:
+        raise _fail(
+            f"service name '{name}' is {len(name)} characters; its IAM role is named '<cell>-agents-{name}' plus "
+            f"Pulumi's 8-character suffix, over IAM's {_IAM_ROLE_NAME_MAX} characters at the longest cell names.",
+            f"use at most {SERVICE_NAME_MAX} characters, e.g. '{name[:SERVICE_NAME_MAX].rstrip('-')}'.", field=name)
+    if name in RESERVED_SERVICE_NAMES:
+        raise _fail(
+            f"'{name}' is a name tierstack gives its own workloads and settings in the services' namespace.",
+            f"pick another name; {', '.join(sorted(RESERVED_SERVICE_NAMES))} are taken.", field=name)
 
 
 CacheEngine = Literal["valkey", "redis"]
@@ -616,10 +770,6 @@ class QuotaSettings(_Settings):
         return getattr(self, name)
 
 
-from tierstack.edge.settings import EdgeSettings  # noqa: E402
-from tierstack.observability.settings import ObservabilitySettings  # noqa: E402
-
-
 class StackConfig(_Settings):
     tier: Tier
     environment: str
@@ -639,6 +789,8 @@ class StackConfig(_Settings):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     # What the account lets each region hold; checked against the stack's demand before deploying.
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    # What the cost estimate assumes about traffic and model calls (tierstack:usage); see tierstack.cost.
+    usage: UsageSettings = Field(default_factory=UsageSettings)
 
     @field_validator("environment")
     @classmethod

@@ -18,6 +18,8 @@ from tierstack.catalog import aws as catalog
 from tierstack.catalog import data_services, quotas
 from tierstack.config.model import DEMO_IMAGE_REPOSITORY, StackConfig
 from tierstack.config.tiers import Tier
+from tierstack.cost.budgets import budget_basis
+from tierstack.cost.charges import MissingPrice
 
 Finding = tuple[tuple[Any, ...], Any, str, str]
 Rule = Callable[[StackConfig], Iterator[Finding]]
@@ -144,6 +146,11 @@ def ingress_routes(config: StackConfig) -> Iterator[Finding]:
             yield (base + ("callers",), list(service.callers),
                    f"{name} is published at {path} but its NetworkPolicy would not admit the load balancer.",
                    "add 'ingress' to callers, or remove ingressPath to keep the service internal.")
+    if not seen and config.edge.zone_name:
+        yield (("edge", "zoneName"), config.edge.zone_name,
+               "the global edge fronts the public API, but no service has an ingressPath, so there is no load "
+               "balancer for it to reach.",
+               "give the public services an ingressPath (with 'ingress' in their callers), or remove edge.zoneName.")
 
 
 def data_tier_shape(config: StackConfig) -> Iterator[Finding]:
@@ -318,9 +325,28 @@ RULES: tuple[Rule, ...] = (
     region_count_matches,
 )
 
+def budgets_can_be_derived(config: StackConfig) -> Iterator[Finding]:
+    # Budgets the stack leaves unset follow its estimate (tierstack.cost.budgets); a region or a
+    # size the bundled price snapshot does not cover leaves nothing to derive them from.
+    given = config.observability.cost.model_fields_set
+    if {"monthly_budget_usd", "daily_usd"} <= given:
+        return
+    try:
+        budget_basis(config)
+    except MissingPrice as missing:
+        yield (
+            ("observability", "cost", "monthlyBudgetUsd"), None,
+            f"the budgets are derived from the stack's cost estimate, but {missing}.",
+            "set observability.cost.monthlyBudgetUsd and observability.cost.dailyUsd (warning, critical) "
+            "yourself, or refresh the price snapshot for these regions with `tierstack cost refresh-prices "
+            f"--regions {' '.join(config.regions)}`.",
+        )
+
+
 DEPLOYMENT_RULES: tuple[Rule, ...] = (
     quotas_fit_the_demand,
     private_endpoints_reachable,
+    budgets_can_be_derived,
 )
 
 

@@ -62,7 +62,27 @@ CALL_GRAPH: dict[str, list[str]] = {
     "memory": ["conversation", "model", "worker"],
     "monitoring": ["auth", "conversation", "model", "memory", "worker"],
 }
+# The seed's services, in the order the presets list them. Only the presets know these names: a
+# stack may drop any of them (null) and add its own.
+SEED_SERVICE_NAMES: tuple[str, ...] = tuple(CALL_GRAPH)
 INGRESS_PATHS: dict[str, str] = {"auth": "/auth", "conversation": "/"}
+
+# What each seed service reaches beyond its callers, as the settings a service of one's own
+# would state: user records, history and memories live in the shards, responses and embeddings
+# in the cache; conversation hands long work to the queue, model calls Bedrock, monitoring
+# publishes the services' metrics.
+SEED_ROLES: dict[str, dict[str, Any]] = {
+    "auth": {"database": True},
+    "conversation": {"database": True, "cache": True, "enqueues": True},
+    "model": {"cache": True, "invokesModels": True},
+    # Memory-heavy: it prefers the memory-optimised pool where a tier has one.
+    "memory": {"database": True, "cache": True, "pools": ["memory", "workers", "general"]},
+    "monitoring": {"publishesMetrics": True},
+}
+# Where a workload runs when it states no preference: the general workers, else pilot's one pool.
+DEFAULT_POOLS: tuple[str, ...] = ("workers", "general")
+_NO_ROLE: dict[str, Any] = {"database": False, "cache": False, "enqueues": False, "invokesModels": False,
+                            "publishesMetrics": False, "pools": list(DEFAULT_POOLS)}
 
 # The seed scales a service out at 1,000 req/s; spread over its seed replica count that is
 # the per-pod rate each replica is held to (auth 1000/3, conversation 1000/10, ...).
@@ -84,12 +104,18 @@ def _workload(name: str) -> dict[str, Any]:
     }
 
 
+def _role(name: str) -> dict[str, Any]:
+    role = {**_NO_ROLE, **SEED_ROLES[name]}
+    return {**role, "pools": list(role["pools"])}
+
+
 def _service(name: str, replicas: int, cpu: str, memory: str, min_replicas: int, max_replicas: int) -> dict[str, Any]:
     return {
         **_workload(name),
         "replicas": replicas,
         "cpu": cpu,
         "memory": memory,
+        **_role(name),
         "callers": list(CALL_GRAPH[name]),
         "ingressPath": INGRESS_PATHS.get(name),
         "autoscaling": {
@@ -112,6 +138,7 @@ def _monitoring_service(memory: str) -> dict[str, Any]:
         "replicas": 1,
         "cpu": "250m",
         "memory": memory,
+        **_role("monitoring"),
         "callers": list(CALL_GRAPH["monitoring"]),
         "ingressPath": None,
         "autoscaling": {"enabled": False, "minReplicas": 1, "maxReplicas": 1,
@@ -204,27 +231,26 @@ DATA = {
 }
 
 
-def _observability(retention_days: int, storage_gib: int, replicas: int, daily: tuple[int, int],
-                   monthly: int) -> dict[str, Any]:
+def _observability(retention_days: int, storage_gib: int, replicas: int) -> dict[str, Any]:
     return {
         "prometheus": {"retentionDays": retention_days, "storageGiB": storage_gib, "replicas": replicas},
         "alertmanager": {"replicas": replicas},
-        "cost": {"dailyUsd": {"warning": daily[0], "critical": daily[1]}, "monthlyBudgetUsd": monthly},
     }
 
 
 # Monitoring per tier. Prometheus keeps two weeks locally below enterprise (long-term trends
 # live in CloudWatch and the traces store) and a month above; storage follows the series count,
 # which grows with pods and regions. Pilot runs single replicas: losing its monitoring for a
-# reschedule is acceptable, losing a production tier's is not. The seed's daily cost alerts
-# ($500 warning / $1000 critical) hold up to growth; larger tiers spend that in hours, so their
-# thresholds scale with the expected spend. These are per stack; each region gets its share.
+# reschedule is acceptable, losing a production tier's is not. No tier sets the cost alerts and
+# budgets (observability.cost): unless a stack sets them, they follow the stack's own cost
+# estimate plus headroom (tierstack.cost.budgets), since a fixed figure per tier is wrong for
+# every stack that differs from the preset.
 OBSERVABILITY = {
-    "pilot": _observability(7, 20, 1, (500, 1000), 15_000),
-    "growth": _observability(15, 50, 2, (500, 1000), 30_000),
-    "scale": _observability(15, 100, 2, (2_000, 4_000), 120_000),
-    "enterprise": _observability(30, 250, 2, (10_000, 20_000), 600_000),
-    "hyperscale": _observability(30, 500, 2, (50_000, 100_000), 3_000_000),
+    "pilot": _observability(7, 20, 1),
+    "growth": _observability(15, 50, 2),
+    "scale": _observability(15, 100, 2),
+    "enterprise": _observability(30, 250, 2),
+    "hyperscale": _observability(30, 500, 2),
 }
 
 

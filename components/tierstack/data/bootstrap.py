@@ -32,10 +32,11 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.aws.iam import IrsaRole, IrsaRoleArgs
 from tierstack.charts import AWS_CLI_IMAGE, PSQL_IMAGE
 from tierstack.data.database import PORT, ShardedDatabase, checked_db_users
 from tierstack.documented import documented
+from tierstack.kube import ClusterContext
 
 JOB_NAME = SERVICE_ACCOUNT = "db-users"
 # AWS publishes the bundle of every commercial region's RDS CAs here; GovCloud and China
@@ -231,24 +232,18 @@ def job_spec(targets: Sequence[ShardTarget], users: Sequence[str], *, database: 
 @documented
 @dataclass(frozen=True)
 class DatabaseUsersArgs:
-    # The cell's Kubernetes provider.
-    provider: k8s.Provider
+    # The cluster the Job runs on (its provider, OIDC issuer and region, where the Secrets Manager calls go).
+    cluster: ClusterContext
     # Where the Job runs: the agents namespace (PSA restricted).
     namespace: str
-    # The cluster's OIDC issuer, for the Job's IRSA role.
-    oidc: OidcIssuer
     # The cell's primary shards; users reach global secondaries by replication.
     shards: ShardedDatabase
     # PostgreSQL users to create, e.g. [tierstack.data.database_user("auth"), ...].
     users: Sequence[str]
-    # The shards' region: where the Secrets Manager calls go.
-    region: str
     # What must exist before the Job: at least the Namespace (a literal name is no dependency).
     depends_on: Sequence[pulumi.Resource] = ()
     # RDS CA bundle for verify-full; the default covers the commercial partition.
     ca_bundle_url: str = RDS_CA_BUNDLE_URL
-    # Tags added to the Job's IRSA role; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class DatabaseUsers(pulumi.ComponentResource):
@@ -262,15 +257,15 @@ class DatabaseUsers(pulumi.ComponentResource):
         self.users = checked_db_users(args.users)
         shards = args.shards
         self.role = IrsaRole(f"{name}-irsa", IrsaRoleArgs(
-            oidc=args.oidc, namespace=args.namespace, service_account=SERVICE_ACCOUNT,
-            inline_policy=shards.admin_secret_policy().apply(json.dumps), tags=args.tags,
+            oidc=args.cluster.oidc, namespace=args.namespace, service_account=SERVICE_ACCOUNT,
+            inline_policy=shards.admin_secret_policy().apply(json.dumps),
         ), opts=pulumi.ResourceOptions(parent=self))
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={"name": SERVICE_ACCOUNT, "namespace": args.namespace, "labels": labels(),
                       "annotations": {"eks.amazonaws.com/role-arn": self.role.arn}},
             automount_service_account_token=False,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)))
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=list(args.depends_on)))
 
         targets = [ShardTarget(key=f"{shard.index:02d}", identifier=shard.identifier, host=shard.cluster.endpoint,
                                secret_arn=shard.secret_arn) for shard in shards.shards]
@@ -278,10 +273,10 @@ class DatabaseUsers(pulumi.ComponentResource):
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata={"name": JOB_NAME, "namespace": args.namespace, "labels": labels()},
-            spec=job_spec(targets, self.users, database=shards.database_name, region=args.region,
+            spec=job_spec(targets, self.users, database=shards.database_name, region=args.cluster.region,
                           ca_bundle_url=args.ca_bundle_url),
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.provider,
+                parent=self, provider=args.cluster.provider,
                 # The role's policy (not only the role the annotation names) and every writer
                 # must be in place before the first pod starts.
                 depends_on=[*args.depends_on, self.service_account, self.role, *writers],

@@ -44,6 +44,7 @@ from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import DatabaseSettings
 from tierstack.data.placement import Placement, admit_clients
 from tierstack.documented import documented
+from tierstack.monitored import AuroraCluster
 
 ENGINE = "aurora-postgresql"
 PORT = 5432
@@ -99,24 +100,22 @@ class ShardedDatabaseArgs:
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Days CloudWatch keeps the exported PostgreSQL logs.
     log_retention_days: int = 30
-    # Tags added to every AWS resource the shards create; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class _DatabaseNetwork:
     """Subnet group, security group, parameter group, monitoring role and key of one region."""
 
     def __init__(self, name: str, settings: DatabaseSettings, placement: Placement, parent: pulumi.ComponentResource,
-                 protect: bool, tags: Mapping[str, str]):
+                 protect: bool):
         child = pulumi.ResourceOptions(parent=parent)
         self.key = KmsKey(f"{name}-key", KmsKeyArgs(
             description=f"Storage, Performance Insights and credentials of {name}", alias=f"tierstack/{name}",
-            protect=protect, tags=tags), opts=child)
+            protect=protect), opts=child)
         self.subnet_group = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=list(placement.subnet_ids),
-                                                description=f"Data subnets of {name}", tags=dict(tags), opts=child)
+                                                description=f"Data subnets of {name}", opts=child)
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg", vpc_id=placement.vpc_id, description=f"PostgreSQL clients of {name}",
-            egress=[], tags={**tags, "Name": f"{name}-sg"}, opts=child)
+            egress=[], tags={"Name": f"{name}-sg"}, opts=child)
         admit_clients(name, self.security_group, PORT, placement, parent)
         self.parameters = aws.rds.ClusterParameterGroup(
             f"{name}-params", family=settings.family, description=f"TLS-only PostgreSQL for {name}",
@@ -126,11 +125,11 @@ class _DatabaseNetwork:
                 aws.rds.ClusterParameterGroupParameterArgs(name="shared_preload_libraries", value="pg_stat_statements",
                                                            apply_method="pending-reboot"),
             ],
-            tags=dict(tags), opts=child)
+            opts=child)
         self.monitoring_role = aws.iam.Role(
             f"{name}-monitoring",
             assume_role_policy=json.dumps(policies.service_trust("monitoring.rds.amazonaws.com")),
-            tags=dict(tags), opts=child)
+            opts=child)
         context = aws_context(parent)
         aws.iam.RolePolicyAttachment(
             f"{name}-monitoring-policy", role=self.monitoring_role.name,
@@ -145,7 +144,6 @@ class DatabaseShardArgs:
     network: _DatabaseNetwork
     availability_zones: Sequence[pulumi.Input[str]]
     protect: bool
-    tags: Mapping[str, str]
     # Set when this shard is the secondary of a global database in another region.
     global_cluster_id: Optional[pulumi.Input[str]] = None
     # Primary shards of a global database create the global cluster themselves.
@@ -175,7 +173,7 @@ class DatabaseShard(pulumi.ComponentResource):
         settings, network = args.settings, args.network
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         identifier = name
-        shard_tags = {**args.tags, SHARD_SET_TAG: args.shard_set, SHARD_TAG: str(args.index)}
+        shard_tags = {SHARD_SET_TAG: args.shard_set, SHARD_TAG: str(args.index)}
         secondary = args.global_cluster_id is not None
         self.identifier = identifier
         self.global_cluster_id = None
@@ -324,12 +322,14 @@ class ShardedDatabase(pulumi.ComponentResource):
 
     shards: list[DatabaseShard]
     key_arn: pulumi.Output[str]
+    # Each shard's cluster, for the alarms and the exporter.
+    monitored: list[AuroraCluster]
     security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: ShardedDatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:data:ShardedDatabase", name, None, opts)
         settings = args.settings
-        network = _DatabaseNetwork(name, settings, args.placement, self, args.protect, args.tags)
+        network = _DatabaseNetwork(name, settings, args.placement, self, args.protect)
         self.key_arn = network.key.arn
         self.security_group_id = network.security_group.id
         self.database_name = settings.database_name
@@ -338,12 +338,13 @@ class ShardedDatabase(pulumi.ComponentResource):
         self.shards = [
             DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
                 index=index, shard_set=name, settings=settings, network=network,
-                availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
+                availability_zones=args.placement.availability_zones, protect=args.protect,
                 primary_of_global=settings.global_database,
                 log_kms_key_arn=args.log_kms_key_arn, log_retention_days=args.log_retention_days,
             ), opts=pulumi.ResourceOptions(parent=self))
             for index in range(settings.shards)
         ]
+        self.monitored = [AuroraCluster(shard.cluster.cluster_identifier) for shard in self.shards]
         self.register_outputs({"shards": [s.cluster.endpoint for s in self.shards]})
 
     def map_entries(self, active_count: Optional[int] = None) -> pulumi.Output[list]:
@@ -394,8 +395,6 @@ class ShardedDatabaseReplicaArgs:
     log_kms_key_arn: Optional[pulumi.Input[str]] = None
     # Days CloudWatch keeps the exported PostgreSQL logs.
     log_retention_days: int = 30
-    # Tags added to every AWS resource the replica creates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class ShardedDatabaseReplica(pulumi.ComponentResource):
@@ -405,11 +404,11 @@ class ShardedDatabaseReplica(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ShardedDatabaseReplicaArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:data:ShardedDatabaseReplica", name, None, opts)
-        network = _DatabaseNetwork(name, args.settings, args.placement, self, args.protect, args.tags)
+        network = _DatabaseNetwork(name, args.settings, args.placement, self, args.protect)
         self.shards = [
             DatabaseShard(f"{name}-{index:02d}", DatabaseShardArgs(
                 index=index, shard_set=f"{name}", settings=args.settings, network=network,
-                availability_zones=args.placement.availability_zones, protect=args.protect, tags=args.tags,
+                availability_zones=args.placement.availability_zones, protect=args.protect,
                 global_cluster_id=primary.global_cluster_id, global_engine_version=primary.global_engine_version,
                 readers=max(1, min(2, args.settings.readers_per_shard)),
                 # AWS adds a secondary once the primary cluster and its writer are available; its

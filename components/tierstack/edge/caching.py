@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pulumi_aws as aws
 
-from tierstack.edge.settings import EdgeSettings
+from tierstack.config.edge import EdgeSettings
 
 AUTHORIZATION = "Authorization"
 

@@ -26,7 +26,7 @@ from tierstack.edge import distribution as cdn
 from tierstack.edge import naming
 from tierstack.edge.caching import CacheClass, api_class, cache_classes, cache_key
 from tierstack.edge.log_bucket import access_log_bucket, cloudfront_log_delivery_grant
-from tierstack.edge.settings import EdgeSettings
+from tierstack.config.edge import EdgeSettings
 from tierstack.edge.waf import web_acl_rules
 
 # CloudFront takes certificates, and CLOUDFRONT-scope WAF its log destinations, only here.
@@ -71,8 +71,6 @@ class GlobalEdgeArgs:
     verify_value: Optional[pulumi.Input[str]] = None
     # Production stacks: keep the log bucket, log group and their key from being deleted.
     protect: bool = False
-    # Tags added to every AWS resource the edge creates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def check_args(args: GlobalEdgeArgs) -> None:
@@ -122,24 +120,23 @@ class GlobalEdge(pulumi.ComponentResource):
         regions = [origin.region for origin in args.origins]
         api_host = settings.api_host
         assert api_host is not None  # check_args guarantees a zone
-        tags = dict(args.tags)
         edge = pulumi.ResourceOptions(parent=self, provider=args.edge_provider)
         lookup = pulumi.InvokeOutputOptions(parent=self, provider=args.edge_provider)
         self.api_hostname = api_host
 
         zone_id = aws.route53.get_zone_output(name=settings.zone_name, private_zone=False, opts=lookup).zone_id
-        self._certificate(name, api_host, zone_id, tags, edge)
-        self._origin_dns(name, args, api_host, zone_id, tags, edge)
+        self._certificate(name, api_host, zone_id, edge)
+        self._origin_dns(name, args, api_host, zone_id, edge)
 
         logs_key = KmsKey(f"{name}-logs", KmsKeyArgs(
             description=f"Encryption of the edge's WAF and CloudFront logs ({args.name_prefix})",
             alias=f"tierstack/{args.name_prefix}/edge-logs",
             grants=[lambda account, partition: policies.cloudwatch_logs_key_grant(account, partition, EDGE_REGION),
                     cloudfront_log_delivery_grant],
-            protect=args.protect, tags=tags,
+            protect=args.protect,
         ), opts=pulumi.ResourceOptions(parent=self, providers={"aws": args.edge_provider}))
-        self._firewall(name, args, logs_key, tags, edge)
-        self._cdn(name, args, api_host, regions, logs_key, tags, edge, lookup)
+        self._firewall(name, args, logs_key, edge)
+        self._cdn(name, args, api_host, regions, logs_key, edge, lookup)
 
         for record_type in ("A", "AAAA"):
             aws.route53.Record(
@@ -160,7 +157,7 @@ class GlobalEdge(pulumi.ComponentResource):
             "health_check_ids": self.health_check_ids,
         })
 
-    def _certificate(self, name, api_host: str, zone_id, tags, edge) -> None:
+    def _certificate(self, name, api_host: str, zone_id, edge) -> None:
         """CloudFront's certificate, in us-east-1, for the public API name only.
 
         The origins have certificates of their own in their regions (``EdgeOrigins``); sharing no
@@ -168,7 +165,7 @@ class GlobalEdge(pulumi.ComponentResource):
         one host.
         """
         certificate = aws.acm.Certificate(
-            f"{name}-cert", domain_name=api_host, validation_method="DNS", tags={**tags, "Name": api_host}, opts=edge)
+            f"{name}-cert", domain_name=api_host, validation_method="DNS", tags={"Name": api_host}, opts=edge)
         option = certificate.domain_validation_options.apply(lambda options: options[0])
         record = aws.route53.Record(
             f"{name}-cert-{naming.validation_key(api_host, api_host)}",
@@ -178,7 +175,7 @@ class GlobalEdge(pulumi.ComponentResource):
             f"{name}-cert-validation", certificate_arn=certificate.arn, validation_record_fqdns=[record.fqdn], opts=edge,
         ).certificate_arn
 
-    def _origin_dns(self, name, args: GlobalEdgeArgs, api_host: str, zone_id, tags, edge) -> None:
+    def _origin_dns(self, name, args: GlobalEdgeArgs, api_host: str, zone_id, edge) -> None:
         """Per region: a name for its load balancer, a health check on it, and its routed record."""
         settings = args.settings
         aliases: dict[str, aws.route53.RecordAliasArgs] = {}
@@ -205,7 +202,7 @@ class GlobalEdge(pulumi.ComponentResource):
                 request_interval=settings.health_check_interval_seconds,
                 failure_threshold=settings.health_check_failure_threshold,
                 measure_latency=True,
-                tags={**tags, "Name": f"{name}-{code}"},
+                tags={"Name": f"{name}-{code}"},
                 opts=pulumi.ResourceOptions(parent=self, provider=args.edge_provider, depends_on=[record]),
             )
             self.health_check_ids[region] = health_check.id
@@ -231,7 +228,7 @@ class GlobalEdge(pulumi.ComponentResource):
         routed(naming.DEFAULT_LOCATION_ID, naming.DEFAULT_LOCATION_ID, regions[0],
                geolocation_routing_policies=[aws.route53.RecordGeolocationRoutingPolicyArgs(country="*")])
 
-    def _firewall(self, name, args: GlobalEdgeArgs, logs_key: KmsKey, tags, edge) -> None:
+    def _firewall(self, name, args: GlobalEdgeArgs, logs_key: KmsKey, edge) -> None:
         settings, prefix = args.settings, args.name_prefix
         self.web_acl = aws.wafv2.WebAcl(
             f"{name}-waf", name=f"{prefix}-edge", scope="CLOUDFRONT",
@@ -240,14 +237,14 @@ class GlobalEdge(pulumi.ComponentResource):
             rules=web_acl_rules(settings, prefix),
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, metric_name=f"{prefix}-edge", sampled_requests_enabled=True),
-            tags=tags, opts=edge,
+            opts=edge,
         )
         self.web_acl_arn = self.web_acl.arn
         # WAF accepts only log groups named aws-waf-logs-*, in the ACL's region. It adds the log
         # group resource policy for delivery itself when the deployer may put one.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-waf-logs", name=f"aws-waf-logs-{prefix}-edge",
-            retention_in_days=settings.log_retention_days, kms_key_id=logs_key.arn, tags=tags,
+            retention_in_days=settings.log_retention_days, kms_key_id=logs_key.arn,
             opts=pulumi.ResourceOptions(parent=self, provider=args.edge_provider, protect=args.protect),
         )
         aws.wafv2.WebAclLoggingConfiguration(
@@ -260,7 +257,7 @@ class GlobalEdge(pulumi.ComponentResource):
             opts=edge,
         )
 
-    def _cdn(self, name, args: GlobalEdgeArgs, api_host: str, regions: list[str], logs_key: KmsKey, tags, edge,
+    def _cdn(self, name, args: GlobalEdgeArgs, api_host: str, regions: list[str], logs_key: KmsKey, edge,
              lookup: pulumi.InvokeOutputOptions) -> None:
         settings = args.settings
 
@@ -289,7 +286,7 @@ class GlobalEdge(pulumi.ComponentResource):
 
         bucket, bucket_ready = access_log_bucket(
             name, key_arn=logs_key.arn, retention_days=settings.log_retention_days, protect=args.protect,
-            tags=tags, parent=self, provider=args.edge_provider,
+            parent=self, provider=args.edge_provider,
         )
         self.log_bucket_name = bucket.bucket
         self.distribution = aws.cloudfront.Distribution(
@@ -315,7 +312,6 @@ class GlobalEdge(pulumi.ComponentResource):
             web_acl_id=self.web_acl.arn,
             logging_config=aws.cloudfront.DistributionLoggingConfigArgs(
                 bucket=bucket.bucket_domain_name, prefix="cloudfront/", include_cookies=False),
-            tags=tags,
             opts=pulumi.ResourceOptions(parent=self, provider=args.edge_provider, depends_on=bucket_ready),
         )
         self.distribution_id = self.distribution.id

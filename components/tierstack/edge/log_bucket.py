@@ -42,7 +42,6 @@ def access_log_bucket(
     key_arn: pulumi.Input[str],
     retention_days: int,
     protect: bool,
-    tags: Mapping[str, str],
     parent: pulumi.Resource,
     provider: pulumi.ProviderResource,
 ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
@@ -51,7 +50,7 @@ def access_log_bucket(
     Returns the bucket and the resources the distribution must wait for (ACLs enabled, public
     access blocked). S3 rejects concurrent configuration changes on one bucket, so they chain.
     """
-    bucket = aws.s3.Bucket(f"{name}-access-logs", tags={**tags, "Name": f"{name}-access-logs"},
+    bucket = aws.s3.Bucket(f"{name}-access-logs", tags={"Name": f"{name}-access-logs"},
                            opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect))
 
     def after(*resources: pulumi.Resource) -> pulumi.ResourceOptions:

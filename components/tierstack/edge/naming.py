@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from tierstack.catalog.aws import region_code
-from tierstack.edge.settings import ORIGIN_LABEL
+from tierstack.config.edge import ORIGIN_LABEL
 
 # CloudFront origin ids: one per region, the routed name, and the failover group.
 NEAREST_ORIGIN_ID = "alb-nearest"

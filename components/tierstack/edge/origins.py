@@ -55,8 +55,6 @@ class EdgeOriginsArgs:
     dns_provider: aws.Provider
     # A provider per region, for that region's certificate.
     regional_providers: Mapping[str, aws.Provider]
-    # Tags added to the certificates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class EdgeOrigins(pulumi.ComponentResource):
@@ -78,7 +76,7 @@ class EdgeOrigins(pulumi.ComponentResource):
             own = naming.regional_origin_host(args.api_host, region)
             certificates[region] = aws.acm.Certificate(
                 f"{name}-{region_code(region)}-cert", domain_name=shared, subject_alternative_names=[own],
-                validation_method="DNS", tags={**args.tags, "Name": own},
+                validation_method="DNS", tags={"Name": own},
                 opts=pulumi.ResourceOptions(parent=self, provider=args.regional_providers[region]))
 
         # ACM's validation record depends only on the name and the account: the shared name's record
@@ -121,8 +119,6 @@ class OriginSecurityGroupsArgs:
     region: str
     # The port the load balancer listens on; 443 (HTTPS).
     port: int = 443
-    # Tags added to the security groups; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class OriginSecurityGroups(pulumi.ComponentResource):
@@ -148,7 +144,7 @@ class OriginSecurityGroups(pulumi.ComponentResource):
                 egress=[aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp", from_port=1024, to_port=65535, cidr_blocks=[args.vpc_cidr],
                     description="to the load balancer's targets (pod IPs)")],
-                tags={**args.tags, "Name": f"{name}-{key}"},
+                tags={"Name": f"{name}-{key}"},
                 opts=pulumi.ResourceOptions(parent=self))
             self.ids.append(group.id)
         self.register_outputs({"ids": self.ids})

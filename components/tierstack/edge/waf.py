@@ -13,7 +13,7 @@ from typing import Optional
 
 import pulumi_aws as aws
 
-from tierstack.edge.settings import EdgeSettings
+from tierstack.config.edge import EdgeSettings
 
 WINDOW_SECONDS = 60
 TOO_MANY_REQUESTS = 429

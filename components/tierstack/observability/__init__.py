@@ -1,28 +1,18 @@
 """Observability of a regional cell: metrics, alerts, dashboards, traces, alarms and budgets.
 
-``ObservabilitySettings`` and the pure generators (alerts, rule tests, dashboards) are imported
-without pulumi; the components load lazily, as ``tierstack.edge`` does, so the config layer can
-use the settings without an import cycle through the components.
+Its settings model lives in the config layer (``tierstack.config.observability``); it is
+re-exported here so a program that uses these components imports one module.
 """
 
-from typing import Any
-
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
+from tierstack.observability.aws_alarms import (
+    CostBudgets,
+    CostBudgetsArgs,
+    ManagedServiceAlarms,
+    ManagedServiceAlarmsArgs,
+)
+from tierstack.observability.component import Observability, ObservabilityArgs
+from tierstack.observability.topic import AlertTopic, AlertTopicArgs
 
 __all__ = ["ObservabilitySettings", "Observability", "ObservabilityArgs", "AlertTopic", "AlertTopicArgs",
            "ManagedServiceAlarms", "ManagedServiceAlarmsArgs", "CostBudgets", "CostBudgetsArgs"]
-_COMPONENTS = {
-    "Observability": "component", "ObservabilityArgs": "component",
-    "AlertTopic": "topic", "AlertTopicArgs": "topic",
-    "ManagedServiceAlarms": "aws_alarms", "ManagedServiceAlarmsArgs": "aws_alarms",
-    "CostBudgets": "aws_alarms", "CostBudgetsArgs": "aws_alarms",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _COMPONENTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tierstack.observability' has no attribute '{name}'")
-    from importlib import import_module
-
-    return getattr(import_module(f"tierstack.observability.{module}"), name)

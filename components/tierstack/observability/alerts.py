@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from tierstack.observability import metrics as m
-from tierstack.observability.settings import ObservabilitySettings, Threshold
+from tierstack.config.observability import ObservabilitySettings, Threshold
 
 RECORDING_GROUP = "tierstack-agents.recording"
 SLO_GROUP = "tierstack-agents.slo"

@@ -23,54 +23,14 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from tierstack.config.model import CacheSettings
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
+# Re-exported: the components that own these resources describe them; the alarms read them.
+from tierstack.monitored import AuroraCluster, CacheGroup, QueuePair  # noqa: F401
 
 # CloudFront publishes its metrics in us-east-1 only, under Region=Global.
 CLOUDFRONT_REGION = "us-east-1"
 # A metric-math alarm reads at most ten metrics.
 MAX_ALARM_METRICS = 10
-
-
-@dataclass(frozen=True)
-class AuroraCluster:
-    identifier: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class CacheGroup:
-    """A replication group and its shape, from which its node ids follow.
-
-    ElastiCache names member nodes <group>-001, -002 ... and, in cluster mode,
-    <group>-0001-001 (shard, then node); CloudWatch reports per node (CacheClusterId).
-    """
-
-    replication_group_id: pulumi.Input[str]
-    cluster_mode: bool = False
-    shards: int = 1
-    replicas_per_shard: int = 1
-
-    @classmethod
-    def from_settings(cls, replication_group_id: pulumi.Input[str], cache: CacheSettings) -> "CacheGroup":
-        return cls(replication_group_id, cache.cluster_mode, cache.shards if cache.cluster_mode else 1,
-                   cache.replicas_per_shard)
-
-    def node_suffixes(self) -> list[list[str]]:
-        """Per shard, the suffixes of its nodes' ids."""
-        nodes = range(1, 2 + self.replicas_per_shard)
-        if not self.cluster_mode:
-            return [[f"-{n:03d}" for n in nodes]]
-        return [[f"-{s:04d}-{n:03d}" for n in nodes] for s in range(1, self.shards + 1)]
-
-    def node_ids(self) -> list[pulumi.Output[str]]:
-        return [pulumi.Output.concat(self.replication_group_id, suffix)
-                for shard in self.node_suffixes() for suffix in shard]
-
-
-@dataclass(frozen=True)
-class QueuePair:
-    queue_name: pulumi.Input[str]
-    dead_letter_queue_name: pulumi.Input[str]
 
 
 def controller_load_balancer_tags(cluster_name: str, namespace: str, ingress_name: str) -> dict[str, str]:
@@ -243,7 +203,6 @@ class ManagedServiceAlarmsArgs:
     # ALB dimensions ("app/<name>/<id>"); the load balancer controller creates the ALB.
     load_balancers: Sequence[pulumi.Input[str]] = ()
     edge: Optional[EdgeAlarms] = None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class ManagedServiceAlarms(pulumi.ComponentResource):
@@ -297,7 +256,7 @@ class ManagedServiceAlarms(pulumi.ComponentResource):
             actions_enabled=True,
             alarm_actions=[topic_arn],
             ok_actions=[topic_arn],
-            tags={**args.tags, "tierstack.io/alarm": spec.key},
+            tags={"tierstack.io/alarm": spec.key},
             opts=opts,
             **metric,
         )
@@ -343,7 +302,6 @@ class CostBudgetsArgs:
     # Limit the budgets to resources with these cost allocation tags (activated in Billing);
     # empty budgets the whole account.
     cost_filter_tags: Mapping[str, str] = field(default_factory=dict)
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class CostBudgets(pulumi.ComponentResource):
@@ -367,12 +325,10 @@ class CostBudgets(pulumi.ComponentResource):
             f"{name}-daily", name=f"{args.name_prefix}-daily", budget_type="COST", time_unit="DAILY",
             limit_amount=_amount(daily.critical), limit_unit="USD", cost_filters=filters,
             notifications=[notify(daily.warning, "ACTUAL", "ABSOLUTE_VALUE"),
-                           notify(daily.critical, "ACTUAL", "ABSOLUTE_VALUE")],
-            tags=dict(args.tags), opts=child)
+                           notify(daily.critical, "ACTUAL", "ABSOLUTE_VALUE")], opts=child)
         self.monthly = aws.budgets.Budget(
             f"{name}-monthly", name=f"{args.name_prefix}-monthly", budget_type="COST", time_unit="MONTHLY",
             limit_amount=_amount(monthly), limit_unit="USD", cost_filters=filters,
             notifications=[notify(80, "ACTUAL", "PERCENTAGE"), notify(100, "ACTUAL", "PERCENTAGE"),
-                           notify(100, "FORECASTED", "PERCENTAGE")],
-            tags=dict(args.tags), opts=child)
+                           notify(100, "FORECASTED", "PERCENTAGE")], opts=child)
         self.register_outputs({})

@@ -19,13 +19,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from tierstack import charts
-from tierstack.aws.context import aws_context
-from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.addons import AddonIdentity, ChartAddon, install_addon, irsa_annotation
+from tierstack.aws.context import AwsContext, aws_context
 from tierstack.documented import documented
-from tierstack.kube import pinned_release
+from tierstack.kube import ClusterContext
+from tierstack.monitored import AuroraCluster, CacheGroup, QueuePair
 from tierstack.observability import alerts, dashboards, manifests, metrics, policies
 from tierstack.observability.alerts import AlertTargets
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
 from tierstack.observability.topic import AlertTopic, AlertTopicArgs
 
 SERVICE_MONITOR_NAME = "tierstack-agents"
@@ -49,6 +50,18 @@ class WatchedResources:
     cache_node_ids: Sequence[pulumi.Input[str]] = ()
     # Aurora cluster identifiers to watch; () matches any cluster.
     db_cluster_identifiers: Sequence[pulumi.Input[str]] = ()
+    # Tags that pick out these resources for the CloudWatch exporter (e.g. Environment and
+    # tierstack:region); {} reads every tagged queue, cache and database in the region.
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def covering(cls, *, clusters: Sequence[AuroraCluster] = (), cache_groups: Sequence[CacheGroup] = (),
+                 queues: Sequence[QueuePair] = (), tags: Optional[Mapping[str, str]] = None) -> "WatchedResources":
+        """What the components report as ``monitored`` (ShardedDatabase, CacheTier, RequestQueue)."""
+        return cls(queue_names=[q.queue_name for q in queues],
+                   dead_letter_queue_names=[q.dead_letter_queue_name for q in queues],
+                   cache_node_ids=[node for group in cache_groups for node in group.node_ids()],
+                   db_cluster_identifiers=[c.identifier for c in clusters], tags=dict(tags or {}))
 
 
 @documented
@@ -56,14 +69,9 @@ class WatchedResources:
 class ObservabilityArgs:
     # The observability settings (Prometheus, Alertmanager, alerts, tracing, AWS alarms).
     settings: ObservabilitySettings
-    # The EKS cluster being observed; names the alert topic and dashboards.
-    cluster_name: str
-    # The cluster's region: the alert topic's and CloudWatch exporter's region.
-    region: str
-    # The cluster's OIDC issuer, for the exporters' IRSA roles.
-    oidc: OidcIssuer
-    # The cluster's Kubernetes provider.
-    provider: k8s.Provider
+    # The cluster being observed: its name labels the alerts, its region is the alert topic's and
+    # the CloudWatch exporter's.
+    cluster: ClusterContext
     # Where the agent services run (ServicesSettings.namespace).
     agents_namespace: str = "agents"
     # The node pools (tierstack.io/pool labels) the cluster has, for soft placement.
@@ -78,8 +86,6 @@ class ObservabilityArgs:
     protect: bool = False
     # What the charts must wait for (e.g. node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
-    # Tags added to every AWS resource this creates; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def _targets(namespace: str, watched: WatchedResources) -> pulumi.Output[AlertTargets]:
@@ -124,8 +130,8 @@ class Observability(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.alert_topic = AlertTopic(f"{name}-alerts", AlertTopicArgs(
-            region=args.region, display_name=f"tierstack alerts ({args.cluster_name})",
-            protect=args.protect, tags=args.tags), opts=child)
+            region=args.cluster.region, display_name=f"tierstack alerts ({args.cluster.name})",
+            protect=args.protect), opts=child)
         self.alert_topic_arn = self.alert_topic.arn
 
         space = k8s.core.v1.Namespace(f"{name}-namespace", metadata={"name": namespace, "labels": {
@@ -133,23 +139,12 @@ class Observability(pulumi.ComponentResource):
             # node-exporter reads the host (hostNetwork, hostPID, hostPath): only "privileged" admits it.
             "pod-security.kubernetes.io/enforce": "privileged",
             "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/audit": "baseline",
-        }}, opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on)))
-        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space])
+        }}, opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=list(args.depends_on)))
+        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[space])
 
-        alertmanager_role = IrsaRole(f"{name}-alertmanager", IrsaRoleArgs(
-            oidc=args.oidc, namespace=namespace, service_account=manifests.ALERTMANAGER_SERVICE_ACCOUNT,
-            inline_policy=pulumi.Output.all(self.alert_topic.arn, self.alert_topic.key_arn, context.partition,
-                                            context.account_id).apply(lambda v: json.dumps(policies.alertmanager(
-                                                v[0], v[1], v[2], args.region, v[3],
-                                                settings.alertmanager.secret_names))),
-            tags=args.tags), opts=child)
-        self.prometheus_stack = pinned_release(
-            f"{name}-kube-prometheus-stack", charts.KUBE_PROMETHEUS_STACK, namespace=namespace,
-            values=manifests.kube_prometheus_stack_values(
-                settings, cluster_name=args.cluster_name, region=args.region,
-                alertmanager_role_arn=alertmanager_role.arn, topic_arn=self.alert_topic.arn,
-                node_pools=args.node_pools, zonal_capacity=args.zonal_capacity),
-            provider=args.provider, parent=self, depends_on=[space, alertmanager_role, *args.depends_on])
+        prometheus = install_addon(name, self._prometheus_stack(args, context), args.cluster, parent=self,
+                                   depends_on=[space, *args.depends_on])
+        self.prometheus_stack = prometheus.release
 
         targets = _targets(args.agents_namespace, args.watched)
         self._cloudwatch_exporter(name, args, space)
@@ -163,32 +158,41 @@ class Observability(pulumi.ComponentResource):
             "trace_endpoint": manifests.collector_endpoint(),
         })
 
+    def _prometheus_stack(self, args: ObservabilityArgs, context: AwsContext) -> ChartAddon:
+        """kube-prometheus-stack; its Alertmanager publishes to the alert topic through its own role."""
+        settings, region = args.settings, args.cluster.region
+        policy = pulumi.Output.all(self.alert_topic.arn, self.alert_topic.key_arn, context.partition,
+                                   context.account_id).apply(lambda v: json.dumps(policies.alertmanager(
+                                       v[0], v[1], v[2], region, v[3], settings.alertmanager.secret_names)))
+        return ChartAddon(
+            pin=charts.KUBE_PROMETHEUS_STACK, namespace=manifests.NAMESPACE, release_suffix="kube-prometheus-stack",
+            identity=AddonIdentity(manifests.ALERTMANAGER_SERVICE_ACCOUNT, policy, role_suffix="alertmanager"),
+            values=lambda role_arn: manifests.kube_prometheus_stack_values(
+                settings, cluster_name=args.cluster.name, region=region, alertmanager_role_arn=role_arn,
+                topic_arn=self.alert_topic.arn, node_pools=args.node_pools, zonal_capacity=args.zonal_capacity))
+
     def _cloudwatch_exporter(self, name: str, args: ObservabilityArgs, space: k8s.core.v1.Namespace) -> None:
         """The AWS-side series the saturation alerts read (queue age, DLQ depth, evictions, lag)."""
-        role = IrsaRole(f"{name}-cloudwatch-exporter", IrsaRoleArgs(
-            oidc=args.oidc, namespace=manifests.NAMESPACE, service_account=CLOUDWATCH_EXPORTER_ACCOUNT,
-            inline_policy=json.dumps(policies.cloudwatch_reader()), tags=args.tags),
-            opts=pulumi.ResourceOptions(parent=self))
-        # The platform's own tags pick out this cell's resources; an importer without them
-        # reads every tagged queue, cache and database in the region.
-        search_tags = {k: v for k, v in args.tags.items() if k in ("Environment", "tierstack:region")}
-        self.cloudwatch_exporter = pinned_release(
-            f"{name}-cloudwatch-exporter", charts.CLOUDWATCH_EXPORTER, namespace=manifests.NAMESPACE,
-            values={
+        exporter = ChartAddon(
+            pin=charts.CLOUDWATCH_EXPORTER, namespace=manifests.NAMESPACE, release_suffix="cloudwatch-exporter",
+            release_name=CLOUDWATCH_EXPORTER_ACCOUNT,
+            identity=AddonIdentity(CLOUDWATCH_EXPORTER_ACCOUNT, json.dumps(policies.cloudwatch_reader()),
+                                   role_suffix="cloudwatch-exporter"),
+            values=lambda role_arn: {
                 # A string the chart renders into its own ConfigMap (configMap.enabled, the default).
-                "config": metrics.cloudwatch_exporter_config(args.region, search_tags),
+                "config": metrics.cloudwatch_exporter_config(args.cluster.region, dict(args.watched.tags)),
                 "serviceMonitor": {"enabled": True, "interval": "60s"},
                 "serviceAccount": {"create": True, "name": CLOUDWATCH_EXPORTER_ACCOUNT,
-                                   "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
+                                   "annotations": irsa_annotation(role_arn)},
                 "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
-            },
-            provider=args.provider, parent=self, depends_on=[space, role, self.prometheus_stack],
-            release_name=CLOUDWATCH_EXPORTER_ACCOUNT)
+            })
+        self.cloudwatch_exporter = install_addon(name, exporter, args.cluster, parent=self,
+                                                 depends_on=[space, self.prometheus_stack]).release
 
     def _monitoring_objects(self, name: str, args: ObservabilityArgs, targets: pulumi.Output[AlertTargets]) -> None:
         """The ServiceMonitor and PrometheusRule, once the operator's CRDs exist."""
         namespace = manifests.NAMESPACE
-        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.prometheus_stack])
+        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[self.prometheus_stack])
         self.service_monitor = k8s.apiextensions.CustomResource(
             f"{name}-service-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
             metadata=manifests.metadata(SERVICE_MONITOR_NAME, namespace),
@@ -220,28 +224,23 @@ class Observability(pulumi.ComponentResource):
 
     def _tracing(self, name: str, args: ObservabilityArgs, space: k8s.core.v1.Namespace) -> None:
         settings, namespace = args.settings, manifests.NAMESPACE
-        role_arn = None
         depends: list[pulumi.Resource] = [space]
         self.jaeger = None
         if settings.tracing.backend == "jaeger":
             claim = k8s.core.v1.PersistentVolumeClaim(
                 f"{name}-jaeger-traces", metadata=manifests.metadata(manifests.JAEGER_VOLUME_CLAIM, namespace),
                 spec=manifests.jaeger_volume_claim_spec(settings),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
-            self.jaeger = pinned_release(
-                f"{name}-jaeger", charts.JAEGER, namespace=namespace,
-                values=manifests.jaeger_values(settings, args.node_pools, args.zonal_capacity),
-                provider=args.provider, parent=self, depends_on=[space, claim],
-                release_name=manifests.JAEGER_NAME)
+                opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[space]))
+            self.jaeger = install_addon(name, ChartAddon(
+                pin=charts.JAEGER, namespace=namespace, release_suffix="jaeger", release_name=manifests.JAEGER_NAME,
+                values=lambda _: manifests.jaeger_values(settings, args.node_pools, args.zonal_capacity)),
+                args.cluster, parent=self, depends_on=[space, claim]).release
             depends.append(self.jaeger)
-        else:
-            collector_role = IrsaRole(f"{name}-collector", IrsaRoleArgs(
-                oidc=args.oidc, namespace=namespace, service_account=manifests.COLLECTOR_NAME,
-                inline_policy=json.dumps(policies.xray_writer()), tags=args.tags),
-                opts=pulumi.ResourceOptions(parent=self))
-            role_arn = collector_role.arn
-            depends.append(collector_role)
-        self.collector = pinned_release(
-            f"{name}-otel-collector", charts.OPENTELEMETRY_COLLECTOR, namespace=namespace,
-            values=manifests.collector_values(settings, args.region, role_arn, args.node_pools),
-            provider=args.provider, parent=self, depends_on=depends, release_name=manifests.COLLECTOR_NAME)
+        # X-Ray is an AWS API: without Jaeger the collector exports there, through its own role.
+        identity = None if self.jaeger is not None else AddonIdentity(
+            manifests.COLLECTOR_NAME, json.dumps(policies.xray_writer()), role_suffix="collector")
+        self.collector = install_addon(name, ChartAddon(
+            pin=charts.OPENTELEMETRY_COLLECTOR, namespace=namespace, release_suffix="otel-collector",
+            release_name=manifests.COLLECTOR_NAME, identity=identity,
+            values=lambda role_arn: manifests.collector_values(settings, args.cluster.region, role_arn, args.node_pools)),
+            args.cluster, parent=self, depends_on=depends).release

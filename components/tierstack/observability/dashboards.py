@@ -25,7 +25,7 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from tierstack.observability import metrics as m
 from tierstack.observability.alerts import AlertTargets
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
 
 # The Prometheus datasource kube-prometheus-stack provisions (grafana.sidecar.datasources.uid).
 DATASOURCE_UID = "prometheus"

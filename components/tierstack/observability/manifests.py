@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 from tierstack import charts
 from tierstack.config.tiers import ZONAL_LABEL
 from tierstack.observability.dashboards import DATASOURCE_UID
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
 from tierstack.services import manifests as services_manifests
 from tierstack.services.manifests import MONITORING_NAMESPACE, PART_OF
 

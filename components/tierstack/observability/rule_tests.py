@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from tierstack.observability import alerts as a
 from tierstack.observability import metrics as m
-from tierstack.observability.settings import ObservabilitySettings
+from tierstack.config.observability import ObservabilitySettings
 
 INTERVAL_MINUTES = 1
 REQUESTS_PER_MINUTE = 100

@@ -31,8 +31,6 @@ class AlertTopicArgs:
     display_name: str = "tierstack alerts"
     # Production stacks: keep the topic and its key from being deleted.
     protect: bool = False
-    # Tags added to the topic and its key; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -49,11 +47,11 @@ class AlertTopic(pulumi.ComponentResource):
             alias=f"tierstack/{name}",
             grants=[lambda account, partition, service=service: policies.topic_key_grant(service)
                     for service in policies.PUBLISHING_SERVICES],
-            protect=args.protect, tags=args.tags), opts=child)
+            protect=args.protect), opts=child)
         self.key_arn = key.arn
         self.topic = aws.sns.Topic(
             f"{name}-topic", display_name=args.display_name, kms_master_key_id=key.arn,
-            tags={**args.tags, "tierstack.io/topic": "alerts"}, opts=child)
+            tags={"tierstack.io/topic": "alerts"}, opts=child)
         aws.sns.TopicPolicy(
             f"{name}-policy", arn=self.topic.arn,
             policy=pulumi.Output.all(self.topic.arn, context.account_id, context.partition).apply(

@@ -68,12 +68,19 @@ def _stack_validator(rule: StackRule):
             return
         resources = [
             Resource(r.resource_type, r.name, r.props, r.urn,
-                     parent=r.parent.urn if r.parent is not None else "", protect=bool(r.opts.protect))
+                     parent=r.parent.urn if r.parent is not None else "", protect=bool(r.opts.protect),
+                     property_dependencies=_property_dependencies(r))
             for r in args.resources
         ]
         for resource, message in rule.check(resources, context):
             report_violation(message, resource.urn)
     return validate
+
+
+def _property_dependencies(resource: Any) -> dict[str, tuple[str, ...]]:
+    """URNs per property from the engine's ``property_dependencies`` (resources, not URNs)."""
+    wiring = getattr(resource, "property_dependencies", None) or {}
+    return {key: tuple(d.urn for d in deps) for key, deps in wiring.items() if deps}
 
 
 def _common(rule: Rule | StackRule) -> dict[str, Any]:

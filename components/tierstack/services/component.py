@@ -1,9 +1,11 @@
-"""``AgentServices``: the seed's five services, the request queue and its workers, and ingress.
+"""``AgentServices``: the stack's services, the request queue and its workers, and ingress.
 
 Each service scales on its own (HPA on CPU, memory and request rate), runs under its own IAM
-role, and accepts connections only from the services that call it. Conversation hands long
-work to an encrypted SQS queue that KEDA-scaled workers drain; the public API is an HTTPS-only
-ALB in front of auth and conversation.
+role, and accepts connections only from the services that call it. What a service reaches (the
+shards, the cache, the queue, Bedrock, CloudWatch metrics) and where it prefers to run come from
+its settings, never from its name; the presets give the seed's five theirs. Services that
+enqueue hand long work to an encrypted SQS queue that KEDA-scaled workers drain; the public API
+is an HTTPS-only ALB in front of the services with an ingress path.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import pulumi_kubernetes as k8s
 
 from tierstack.aws import policies
 from tierstack.aws.context import aws_context
-from tierstack.aws.iam import OidcIssuer
 from tierstack.config.model import ServicesSettings, ServiceSettings
+from tierstack.config.tiers import DEFAULT_POOLS
 from tierstack.data import DatabaseUsers, DatabaseUsersArgs, ShardedDatabase, database_user
 from tierstack.documented import documented
+from tierstack.kube import ClusterContext
 from tierstack.services import manifests
 from tierstack.services.controllers import ControllerInstalls, ServiceControllers, ServiceControllersArgs
 from tierstack.services.manifests import EdgeOrigin, Workload
@@ -29,15 +32,26 @@ from tierstack.services.workload import AgentService, AgentServiceArgs
 
 METRICS_NAMESPACE = "tierstack/agents"
 SHARD_MAP_CONFIG_MAP, SHARD_MAP_DIRECTORY, SHARD_MAP_FILE = "shard-map", "/etc/tierstack", "shard-map.json"
-# Which workloads reach which store: user records, history and memories live in the shards;
-# responses and embeddings in the cache.
-DATABASE_USERS = frozenset({"auth", "conversation", "memory", "worker"})
-CACHE_USERS = frozenset({"conversation", "model", "memory", "worker"})
 WORKER = "worker"
-# Memory-heavy services prefer the memory-optimised pool where a tier has one.
-POOL_PREFERENCE = {"memory": ("memory", "workers", "general")}
-DEFAULT_POOLS = ("workers", "general")
 PSA_RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")}
+
+
+@dataclass(frozen=True)
+class WorkloadAccess:
+    """Which of the cell's stores a workload uses, and the node pools it prefers, most preferred first."""
+
+    database: bool
+    cache: bool
+    pools: Sequence[str] = DEFAULT_POOLS
+
+    @classmethod
+    def of(cls, service: ServiceSettings) -> "WorkloadAccess":
+        return cls(database=service.database, cache=service.cache, pools=tuple(service.pools))
+
+
+# The queue workers do the long work services enqueue, so they read and write the shards and the
+# cache, on the general workers.
+WORKER_ACCESS = WorkloadAccess(database=True, cache=True)
 
 
 @documented
@@ -85,16 +99,8 @@ class Telemetry:
 class AgentServicesArgs:
     # The services' settings: which services run, their sizes, queue and namespace.
     settings: ServicesSettings
-    # The EKS cluster the services run on.
-    cluster_name: str
-    # The cluster's region: the services' AWS_REGION and their IAM grants.
-    region: str
-    # The cluster's VPC, for the load balancer controller.
-    vpc_id: pulumi.Input[str]
-    # The cluster's OIDC issuer, for the services' IRSA roles.
-    oidc: OidcIssuer
-    # The cluster's Kubernetes provider.
-    provider: k8s.Provider
+    # The cluster the services run on (KubernetesCluster.context, or one built for an existing cluster).
+    cluster: ClusterContext
     # Public subnet blocks: where the ALB's nodes live, admitted by the public services' policies.
     load_balancer_cidrs: Sequence[str]
     # The node pools (tierstack.io/pool labels) the cluster has, for soft placement.
@@ -113,8 +119,6 @@ class AgentServicesArgs:
     controllers: ControllerInstalls = field(default_factory=ControllerInstalls)
     # What the Kubernetes objects must wait for (e.g. node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
-    # Tags added to every AWS resource the services create; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def _installed(release: Optional[pulumi.Resource]) -> list[pulumi.Resource]:
@@ -134,44 +138,47 @@ class AgentServices(pulumi.ComponentResource):
     def __init__(self, name: str, args: AgentServicesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:services:AgentServices", name, None, opts)
         settings, namespace = args.settings, args.settings.namespace
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=list(args.depends_on))
         context = aws_context(self)
 
         space = k8s.core.v1.Namespace(f"{name}-namespace", metadata={
             "name": namespace, "labels": {**PSA_RESTRICTED, "app.kubernetes.io/part-of": manifests.PART_OF}}, opts=k8s_opts)
-        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space])
+        in_namespace = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[space])
         k8s.networking.v1.NetworkPolicy(f"{name}-default-deny", metadata=manifests.metadata(
             "default-deny-ingress", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF}),
             spec=manifests.default_deny_spec(), opts=in_namespace)
 
         self.queue = RequestQueue(f"{name}-requests", RequestQueueArgs(
-            settings=settings.queue, protect=args.protect, tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+            settings=settings.queue, protect=args.protect), opts=pulumi.ResourceOptions(parent=self))
         controllers = ServiceControllers(f"{name}-controllers", ServiceControllersArgs(
-            cluster_name=args.cluster_name, region=args.region, vpc_id=args.vpc_id, oidc=args.oidc,
-            provider=args.provider, queue_arn=self.queue.arn, prometheus_url=settings.prometheus_url,
-            installs=args.controllers, depends_on=args.depends_on, tags=args.tags,
+            cluster=args.cluster, queue_arn=self.queue.arn, prometheus_url=settings.prometheus_url,
+            installs=args.controllers, depends_on=args.depends_on,
         ), opts=pulumi.ResourceOptions(parent=self))
 
-        own_grants = {
-            "conversation": pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
-                lambda v: policies.queue_producer(v[0], v[1])),
-            "model": pulumi.Output.all(context.partition, context.account_id).apply(
-                lambda v: policies.model_invocation(v[0], args.region, v[1])),
-            "monitoring": policies.metrics_publisher(METRICS_NAMESPACE),
-            WORKER: pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
-                lambda v: policies.queue_consumer(v[0], v[1])),
-        }
+        queue_producer = pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
+            lambda v: policies.queue_producer(v[0], v[1]))
+        model_invoker = pulumi.Output.all(context.partition, context.account_id).apply(
+            lambda v: policies.model_invocation(v[0], args.cluster.region, v[1]))
+        metrics_publisher = policies.metrics_publisher(METRICS_NAMESPACE)
+        queue_consumer = pulumi.Output.all(self.queue.arn, self.queue.key_arn).apply(
+            lambda v: policies.queue_consumer(v[0], v[1]))
+
+        def own_grants(service: ServiceSettings) -> list:
+            """The AWS calls the service declares it makes, beyond the stores it uses."""
+            return [grant for wanted, grant in ((service.enqueues, queue_producer), (service.invokes_models, model_invoker),
+                                                (service.publishes_metrics, metrics_publisher)) if wanted]
+
         data_ready = self._shard_map(name, args, space)
         queue_env = [{"name": "QUEUE_URL", "value": self.queue.url}]
         self.services = {}
         for service_name, service in settings.items():
-            env = queue_env if service_name == "conversation" else []
+            env = queue_env if service.enqueues else []
             self.services[service_name] = AgentService(f"{name}-{service_name}", AgentServiceArgs(
                 workload=self._workload(service_name, service, args, env),
-                oidc=args.oidc, provider=args.provider, callers=service.callers,
+                cluster=args.cluster, callers=service.callers,
                 load_balancer_cidrs=args.load_balancer_cidrs, autoscaling=service.autoscaling,
-                iam_policy=self._policy(service_name, own_grants.get(service_name), args),
-                depends_on=[space, *data_ready], tags=args.tags,
+                iam_policy=self._policy(service_name, own_grants(service), WorkloadAccess.of(service), args),
+                depends_on=[space, *data_ready],
             ), opts=pulumi.ResourceOptions(parent=self))
 
         worker = settings.worker
@@ -179,11 +186,12 @@ class AgentServices(pulumi.ComponentResource):
             workload=Workload(
                 name=WORKER, namespace=namespace, role="worker", image=worker.image, port=worker.port,
                 health_path=worker.health_path, cpu=worker.cpu, memory=worker.memory, args=worker.args,
-                env=[*self._env(args, worker.env, WORKER), *queue_env], replicas=None,
-                preferred_pools=self._pools(WORKER, args), config_mount=self._config_mount(WORKER, args)),
-            oidc=args.oidc, provider=args.provider, callers=[], expose=False,
-            iam_policy=self._policy(WORKER, own_grants[WORKER], args),
-            depends_on=[space, *data_ready], tags=args.tags,
+                env=[*self._env(args, worker.env, WORKER, WORKER_ACCESS), *queue_env], replicas=None,
+                preferred_pools=self._pools(WORKER_ACCESS, args),
+                config_mount=self._config_mount(WORKER_ACCESS, args)),
+            cluster=args.cluster, callers=[], expose=False,
+            iam_policy=self._policy(WORKER, [queue_consumer], WORKER_ACCESS, args),
+            depends_on=[space, *data_ready],
         ), opts=pulumi.ResourceOptions(parent=self))
         self._queue_scaling(name, args, controllers, space)
 
@@ -191,15 +199,16 @@ class AgentServices(pulumi.ComponentResource):
         # The public Ingress is HTTPS only, so it needs a certificate: the edge's, a pinned
         # certificateArn, or one the controller discovers by host. With none of those there is
         # no public Ingress (no load balancer); the services stay reachable inside the cluster.
+        # Nor is there one when no service has an ingress path: it would route nothing.
         self.ingress = None
         self.load_balancer_hostname = pulumi.Output.from_input("")
-        if args.edge_origin is not None or settings.ingress.host or settings.ingress.certificate_arn:
+        if routes and (args.edge_origin is not None or settings.ingress.host or settings.ingress.certificate_arn):
             self.ingress = k8s.networking.v1.Ingress(
                 f"{name}-public-api",
                 metadata=manifests.metadata("public-api", namespace, {"app.kubernetes.io/part-of": manifests.PART_OF},
                                             manifests.ingress_annotations(settings.ingress, routes, args.edge_origin)),
                 spec=manifests.ingress_spec(routes, settings.ingress, args.edge_origin),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[
+                opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[
                     *_installed(controllers.load_balancer_controller), *[self.services[n].service for _, n in routes]]),
             )
             # The controller writes the ALB's name into the Ingress status; Pulumi waits for it.
@@ -211,7 +220,7 @@ class AgentServices(pulumi.ComponentResource):
 
     def _queue_scaling(self, name: str, args: AgentServicesArgs, controllers: ServiceControllers, space) -> None:
         worker, namespace = args.settings.worker, args.settings.namespace
-        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.provider,
+        crd_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider,
                                           depends_on=[*_installed(controllers.keda), space])
         auth_name = "aws-irsa"
         k8s.apiextensions.CustomResource(
@@ -224,10 +233,10 @@ class AgentServices(pulumi.ComponentResource):
             metadata=manifests.metadata(WORKER, namespace, {**manifests.selector_labels(WORKER),
                                                              "app.kubernetes.io/part-of": manifests.PART_OF}),
             spec=manifests.scaled_object_spec(
-                WORKER, queue_url=self.queue.url, region=args.region, min_replicas=floor,
+                WORKER, queue_url=self.queue.url, region=args.cluster.region, min_replicas=floor,
                 max_replicas=worker.max_replicas, messages_per_replica=worker.messages_per_replica,
                 trigger_auth=auth_name),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider,
                                         depends_on=[*_installed(controllers.keda), space, self.worker.deployment]))
 
     def _shard_map(self, name: str, args: AgentServicesArgs, space) -> list[pulumi.Resource]:
@@ -239,50 +248,56 @@ class AgentServices(pulumi.ComponentResource):
             metadata=manifests.metadata(SHARD_MAP_CONFIG_MAP, args.settings.namespace,
                                         {"app.kubernetes.io/part-of": manifests.PART_OF}),
             data={SHARD_MAP_FILE: args.data.shard_map_json},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[space]))
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[space]))
         # The services' database users (IAM authentication) exist before any service starts.
         users = DatabaseUsers(f"{name}-db-users", DatabaseUsersArgs(
-            provider=args.provider, namespace=args.settings.namespace, oidc=args.oidc, shards=args.data.database,
-            users=[database_user(n) for n in sorted(DATABASE_USERS)], region=args.region,
-            depends_on=[space], tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+            cluster=args.cluster, namespace=args.settings.namespace, shards=args.data.database,
+            users=[database_user(n) for n in sorted(self._database_users(args.settings))],
+            depends_on=[space]), opts=pulumi.ResourceOptions(parent=self))
         return [config_map, users.job]
 
     @staticmethod
-    def _policy(service_name: str, own: Optional[pulumi.Input[dict]], args: AgentServicesArgs) -> Optional[pulumi.Output[str]]:
+    def _database_users(settings: ServicesSettings) -> list[str]:
+        """The workloads that sign in to the shards, each as a PostgreSQL user of its own."""
+        return [*(name for name, service in settings.items() if service.database), WORKER]
+
+    @staticmethod
+    def _policy(service_name: str, own: Sequence[pulumi.Input[dict]], access: WorkloadAccess,
+                args: AgentServicesArgs) -> Optional[pulumi.Output[str]]:
         """The workload's own grants plus read access to the stores it uses, as one document."""
-        parts: list = [own] if own is not None else []
+        parts: list = list(own)
         if args.data is not None:
-            if service_name in DATABASE_USERS:
+            if access.database:
                 parts.append(args.data.database.connect_policy([database_user(service_name)]))
-            if service_name in CACHE_USERS:
+            if access.cache:
                 parts.append(args.data.cache_policy)
         if not parts:
             return None
         return pulumi.Output.all(*parts).apply(lambda documents: json.dumps(policies.merge(*documents)))
 
     @staticmethod
-    def _config_mount(service_name: str, args: AgentServicesArgs) -> Optional[tuple[str, str]]:
-        if args.data is not None and service_name in DATABASE_USERS:
+    def _config_mount(access: WorkloadAccess, args: AgentServicesArgs) -> Optional[tuple[str, str]]:
+        if args.data is not None and access.database:
             return SHARD_MAP_CONFIG_MAP, SHARD_MAP_DIRECTORY
         return None
 
     @staticmethod
-    def _env(args: AgentServicesArgs, env: Mapping[str, str], service_name: str) -> list[dict]:
-        wiring: list[dict] = [{"name": "AWS_REGION", "value": args.region}]
+    def _env(args: AgentServicesArgs, env: Mapping[str, str], service_name: str, access: WorkloadAccess) -> list[dict]:
+        wiring: list[dict] = [{"name": "AWS_REGION", "value": args.cluster.region}]
         if args.telemetry is not None:
-            attributes = {**args.telemetry.resource_attributes, "cloud.region": args.region,
-                          "k8s.cluster.name": args.cluster_name, "k8s.namespace.name": args.settings.namespace}
+            attributes = {**args.telemetry.resource_attributes, "cloud.region": args.cluster.region,
+                          "k8s.cluster.name": args.cluster.name, "k8s.namespace.name": args.settings.namespace}
             wiring += [{"name": "OTEL_SERVICE_NAME", "value": service_name},
                        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": args.telemetry.otlp_endpoint},
                        {"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": args.telemetry.protocol},
                        {"name": "OTEL_RESOURCE_ATTRIBUTES",
                         "value": ",".join(f"{k}={v}" for k, v in sorted(attributes.items()))}]
         data = args.data
-        if data is not None and service_name in DATABASE_USERS:
+        if data is not None and access.database:
             wiring += [{"name": "SHARD_MAP_PATH", "value": f"{SHARD_MAP_DIRECTORY}/{SHARD_MAP_FILE}"},
                        {"name": "DB_USER", "value": database_user(service_name)},
                        {"name": "DB_IAM_AUTH", "value": "true"}]
-        if data is not None and service_name in CACHE_USERS:
+        if data is not None and access.cache:
             wiring += [{"name": "CACHE_HOST", "value": data.cache_endpoint},
                        {"name": "CACHE_PORT", "value": str(data.cache_port)},
                        {"name": "CACHE_TLS", "value": "true"},
@@ -292,16 +307,16 @@ class AgentServices(pulumi.ComponentResource):
         return [*wiring, *({"name": key, "value": value} for key, value in sorted(env.items()))]
 
     @staticmethod
-    def _pools(service_name: str, args: AgentServicesArgs) -> tuple[str, ...]:
-        wanted = POOL_PREFERENCE.get(service_name, DEFAULT_POOLS)
-        return tuple(pool for pool in wanted if pool in args.node_pools)
+    def _pools(access: WorkloadAccess, args: AgentServicesArgs) -> tuple[str, ...]:
+        """The preferred pools the cluster has, in the workload's order."""
+        return tuple(pool for pool in access.pools if pool in args.node_pools)
 
     def _workload(self, service_name: str, service: ServiceSettings, args: AgentServicesArgs, extra_env) -> Workload:
-        scaled = service.autoscaling.enabled
+        scaled, access = service.autoscaling.enabled, WorkloadAccess.of(service)
         return Workload(
             name=service_name, namespace=args.settings.namespace, role="api", image=service.image,
             port=service.port, health_path=service.health_path, cpu=service.cpu, memory=service.memory,
-            args=service.args, env=[*self._env(args, service.env, service_name), *extra_env],
-            replicas=None if scaled else service.replicas, preferred_pools=self._pools(service_name, args),
-            config_mount=self._config_mount(service_name, args),
+            args=service.args, env=[*self._env(args, service.env, service_name, access), *extra_env],
+            replicas=None if scaled else service.replicas, preferred_pools=self._pools(access, args),
+            config_mount=self._config_mount(access, args),
         )

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from tierstack import charts
 from tierstack.aws import policies
+from tierstack.addons import AddonIdentity, ChartAddon, install_addon, irsa_annotation
 from tierstack.aws.context import aws_context
-from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
 from tierstack.documented import documented
-from tierstack.kube import pinned_release
+from tierstack.kube import ClusterContext
 from tierstack.services.manifests import REQUESTS_PER_SECOND
 
 LBC_NAMESPACE, LBC_SERVICE_ACCOUNT = "kube-system", "aws-load-balancer-controller"
@@ -56,16 +56,8 @@ class ControllerInstalls:
 @documented
 @dataclass(frozen=True)
 class ServiceControllersArgs:
-    # The EKS cluster the controllers run on.
-    cluster_name: str
-    # The cluster's region, for the load balancer controller.
-    region: str
-    # The cluster's VPC, for the load balancer controller.
-    vpc_id: pulumi.Input[str]
-    # The cluster's OIDC issuer, for the controllers' IRSA roles.
-    oidc: OidcIssuer
-    # The cluster's Kubernetes provider.
-    provider: k8s.Provider
+    # The cluster the controllers run on (the load balancer controller needs its vpc_id).
+    cluster: ClusterContext
     # The request queue KEDA reads its depth from.
     queue_arn: pulumi.Input[str]
     # The Prometheus that prometheus-adapter queries for custom metrics.
@@ -74,11 +66,56 @@ class ServiceControllersArgs:
     installs: ControllerInstalls = field(default_factory=ControllerInstalls)
     # What the charts must wait for (e.g. node groups); () waits for nothing extra.
     depends_on: Sequence[pulumi.Resource] = ()
-    # Tags added to the controllers' IRSA roles; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def load_balancer_controller(cluster: ClusterContext, partition: pulumi.Output[str]) -> ChartAddon:
+    vpc_id = cluster.required("vpc_id", "the AWS Load Balancer Controller (ControllerInstalls.load_balancer_controller)")
+    return ChartAddon(
+        pin=charts.AWS_LOAD_BALANCER_CONTROLLER, namespace=LBC_NAMESPACE, release_suffix="aws-load-balancer-controller",
+        identity=AddonIdentity(LBC_SERVICE_ACCOUNT, partition.apply(
+            lambda p: json.dumps(policies.load_balancer_controller(p))), role_suffix="lbc"),
+        values=lambda role_arn: {
+            "clusterName": cluster.name,
+            # Set explicitly so the controller never needs instance metadata to find them.
+            "region": cluster.region,
+            "vpcId": vpc_id,
+            "replicaCount": 2,
+            "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT, "annotations": irsa_annotation(role_arn)},
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            # The Service mutator only gives type-LoadBalancer Services a load balancer class;
+            # tierstack has none (the API is an Ingress). It fails closed on every Service in the
+            # cluster, so while the controller is not Ready no Service anywhere could be created.
+            "enableServiceMutatorWebhook": False,
+        })
+
+
+def keda(queue_arn: pulumi.Input[str]) -> ChartAddon:
+    return ChartAddon(
+        pin=charts.KEDA, namespace=KEDA_NAMESPACE, release_suffix="keda", create_namespace=True,
+        identity=AddonIdentity(KEDA_SERVICE_ACCOUNT, pulumi.Output.from_input(queue_arn).apply(
+            lambda arn: json.dumps(policies.queue_depth_reader(arn))), role_suffix="keda"),
+        values=lambda role_arn: {
+            "podIdentity": {"aws": {"irsa": {"enabled": True, "roleArn": role_arn}}},
+            "serviceAccount": {"operator": {"name": KEDA_SERVICE_ACCOUNT}},
+            "resources": {"operator": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}},
+        })
+
+
+def prometheus_adapter(prometheus_url: str) -> ChartAddon:
+    return ChartAddon(
+        pin=charts.PROMETHEUS_ADAPTER, namespace=ADAPTER_NAMESPACE, release_suffix="prometheus-adapter",
+        create_namespace=True,
+        values=lambda _: {
+            "prometheus": {"url": prometheus_url, "port": 9090},
+            "replicas": 2,
+            "rules": {"default": False, "custom": [REQUEST_RATE_RULE]},
+            "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
+        })
 
 
 class ServiceControllers(pulumi.ComponentResource):
+    """The controllers the agent services rely on, each left out where the cluster runs its own. See ServiceControllersArgs."""
+
     # None where the cluster already runs that controller (ControllerInstalls).
     load_balancer_controller: Optional[k8s.helm.v3.Release]
     keda: Optional[k8s.helm.v3.Release]
@@ -86,65 +123,14 @@ class ServiceControllers(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ServiceControllersArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:services:ServiceControllers", name, None, opts)
-        context = aws_context(self)
         installs = args.installs
-        self.load_balancer_controller = self._load_balancer_controller(name, args, context) \
-            if installs.load_balancer_controller else None
-        self.keda = self._keda(name, args) if installs.keda else None
-        self.prometheus_adapter = self._prometheus_adapter(name, args) if installs.prometheus_adapter else None
+        wanted = [
+            ("load_balancer_controller", installs.load_balancer_controller,
+             lambda: load_balancer_controller(args.cluster, aws_context(self).partition)),
+            ("keda", installs.keda, lambda: keda(args.queue_arn)),
+            ("prometheus_adapter", installs.prometheus_adapter, lambda: prometheus_adapter(args.prometheus_url)),
+        ]
+        for attribute, install, addon in wanted:
+            setattr(self, attribute, install_addon(name, addon(), args.cluster, parent=self,
+                                                   depends_on=args.depends_on).release if install else None)
         self.register_outputs({})
-
-    def _load_balancer_controller(self, name: str, args: ServiceControllersArgs, context) -> k8s.helm.v3.Release:
-        lbc_role = IrsaRole(f"{name}-lbc", IrsaRoleArgs(
-            oidc=args.oidc, namespace=LBC_NAMESPACE, service_account=LBC_SERVICE_ACCOUNT,
-            inline_policy=context.partition.apply(lambda p: json.dumps(policies.load_balancer_controller(p))),
-            tags=args.tags,
-        ), opts=pulumi.ResourceOptions(parent=self))
-        return pinned_release(
-            f"{name}-aws-load-balancer-controller", charts.AWS_LOAD_BALANCER_CONTROLLER,
-            namespace=LBC_NAMESPACE,
-            values={
-                "clusterName": args.cluster_name,
-                # Set explicitly so the controller never needs instance metadata to find them.
-                "region": args.region,
-                "vpcId": args.vpc_id,
-                "replicaCount": 2,
-                "serviceAccount": {"create": True, "name": LBC_SERVICE_ACCOUNT,
-                                   "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn}},
-                "podDisruptionBudget": {"maxUnavailable": 1},
-                # The Service mutator only gives type-LoadBalancer Services a load balancer class;
-                # tierstack has none (the API is an Ingress). It fails closed on every Service in the
-                # cluster, so while the controller is not Ready no Service anywhere could be created.
-                "enableServiceMutatorWebhook": False,
-            },
-            provider=args.provider, parent=self, depends_on=[lbc_role, *args.depends_on],
-        )
-
-    def _keda(self, name: str, args: ServiceControllersArgs) -> k8s.helm.v3.Release:
-        keda_role = IrsaRole(f"{name}-keda", IrsaRoleArgs(
-            oidc=args.oidc, namespace=KEDA_NAMESPACE, service_account=KEDA_SERVICE_ACCOUNT,
-            inline_policy=pulumi.Output.from_input(args.queue_arn).apply(
-                lambda arn: json.dumps(policies.queue_depth_reader(arn))),
-            tags=args.tags,
-        ), opts=pulumi.ResourceOptions(parent=self))
-        return pinned_release(
-            f"{name}-keda", charts.KEDA, namespace=KEDA_NAMESPACE, create_namespace=True,
-            values={
-                "podIdentity": {"aws": {"irsa": {"enabled": True, "roleArn": keda_role.arn}}},
-                "serviceAccount": {"operator": {"name": KEDA_SERVICE_ACCOUNT}},
-                "resources": {"operator": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}}},
-            },
-            provider=args.provider, parent=self, depends_on=[keda_role, *args.depends_on],
-        )
-
-    def _prometheus_adapter(self, name: str, args: ServiceControllersArgs) -> k8s.helm.v3.Release:
-        return pinned_release(
-            f"{name}-prometheus-adapter", charts.PROMETHEUS_ADAPTER, namespace=ADAPTER_NAMESPACE, create_namespace=True,
-            values={
-                "prometheus": {"url": args.prometheus_url, "port": 9090},
-                "replicas": 2,
-                "rules": {"default": False, "custom": [REQUEST_RATE_RULE]},
-                "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
-            },
-            provider=args.provider, parent=self, depends_on=list(args.depends_on),
-        )

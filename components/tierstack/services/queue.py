@@ -13,6 +13,7 @@ from tierstack.aws import policies
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import QueueSettings
 from tierstack.documented import documented
+from tierstack.monitored import QueuePair
 
 # Fourteen days, SQS's maximum: the longest window to inspect and redrive failed requests.
 DEAD_LETTER_RETENTION_SECONDS = 1_209_600
@@ -25,8 +26,6 @@ class RequestQueueArgs:
     settings: QueueSettings
     # Production stacks: keep the queues and their key from being deleted.
     protect: bool = False
-    # Tags added to the queues and their key; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class RequestQueue(pulumi.ComponentResource):
@@ -35,20 +34,21 @@ class RequestQueue(pulumi.ComponentResource):
     key_arn: pulumi.Output[str]
     url: pulumi.Output[str]
     arn: pulumi.Output[str]
+    monitored: QueuePair
 
     def __init__(self, name: str, args: RequestQueueArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:services:RequestQueue", name, None, opts)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         key = KmsKey(f"{name}-key", KmsKeyArgs(
             description=f"Encryption of queued agent requests in {name}", alias=f"tierstack/{name}",
-            protect=args.protect, tags=args.tags,
+            protect=args.protect,
         ), opts=pulumi.ResourceOptions(parent=self))
         self.key_arn = key.arn
         encryption = dict(kms_master_key_id=key.arn, kms_data_key_reuse_period_seconds=300)
 
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-dlq", message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-            tags={**args.tags, "tierstack.io/queue-role": "dead-letter"}, opts=stateful, **encryption,
+            tags={"tierstack.io/queue-role": "dead-letter"}, opts=stateful, **encryption,
         )
         self.queue = aws.sqs.Queue(
             f"{name}-queue",
@@ -57,7 +57,7 @@ class RequestQueue(pulumi.ComponentResource):
             receive_wait_time_seconds=20,  # long polling: fewer empty receives, lower cost
             redrive_policy=self.dead_letter_queue.arn.apply(lambda arn: json.dumps(
                 {"deadLetterTargetArn": arn, "maxReceiveCount": args.settings.max_receive_count})),
-            tags={**args.tags, "tierstack.io/queue-role": "requests"},
+            tags={"tierstack.io/queue-role": "requests"},
             opts=stateful, **encryption,
         )
         aws.sqs.RedriveAllowPolicy(
@@ -73,4 +73,5 @@ class RequestQueue(pulumi.ComponentResource):
                                 opts=pulumi.ResourceOptions(parent=self))
         self.url = self.queue.url
         self.arn = self.queue.arn
+        self.monitored = QueuePair(self.queue.name, self.dead_letter_queue.name)
         self.register_outputs({"url": self.url, "arn": self.arn, "dead_letter_arn": self.dead_letter_queue.arn})

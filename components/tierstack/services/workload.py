@@ -8,9 +8,10 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from tierstack.aws.iam import IrsaRole, IrsaRoleArgs, OidcIssuer
+from tierstack.aws.iam import IrsaRole, IrsaRoleArgs
 from tierstack.config.model import AutoscalingSettings
 from tierstack.documented import documented
+from tierstack.kube import ClusterContext
 from tierstack.services import manifests
 from tierstack.services.manifests import Workload
 
@@ -20,10 +21,8 @@ from tierstack.services.manifests import Workload
 class AgentServiceArgs:
     # The service's Deployment, ports, probes and environment.
     workload: Workload
-    # The cluster's OIDC issuer, for the workload's IRSA role.
-    oidc: OidcIssuer
-    # The cluster's Kubernetes provider.
-    provider: k8s.Provider
+    # The cluster the workload runs on: its OIDC issuer trusts the workload's IRSA role.
+    cluster: ClusterContext
     # Services allowed to call this one (NetworkPolicy ingress); () admits no other service.
     callers: Sequence[str] = ()
     # Load balancer subnet blocks admitted to the pods; () for services not behind the ALB.
@@ -37,8 +36,6 @@ class AgentServiceArgs:
     # What every object must wait for: the namespace (which the engine cannot infer from its name),
     # and anything the pods read at start such as the shard map.
     depends_on: Sequence[pulumi.Resource] = ()
-    # Tags added to the workload's IRSA role; {} adds none.
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AgentService(pulumi.ComponentResource):
@@ -52,14 +49,14 @@ class AgentService(pulumi.ComponentResource):
         workload = args.workload
         # Every object waits for what the caller says must exist first (its namespace at least):
         # a literal namespace string is no dependency, and the API server answers NotFound.
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(args.depends_on))
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=list(args.depends_on))
 
         def meta(annotations=None):
             return manifests.metadata(workload.name, workload.namespace, workload.labels, annotations)
 
         role = IrsaRole(name, IrsaRoleArgs(
-            oidc=args.oidc, namespace=workload.namespace, service_account=workload.name,
-            inline_policy=args.iam_policy, tags=args.tags,
+            oidc=args.cluster.oidc, namespace=workload.namespace, service_account=workload.name,
+            inline_policy=args.iam_policy,
         ), opts=pulumi.ResourceOptions(parent=self))
         self.role_arn = role.arn
         account = k8s.core.v1.ServiceAccount(
@@ -68,7 +65,7 @@ class AgentService(pulumi.ComponentResource):
         )
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment", metadata=meta(), spec=manifests.deployment_spec(workload),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider,
                                         depends_on=[account, role, *args.depends_on]),
         )
         self.service = k8s.core.v1.Service(
@@ -78,7 +75,7 @@ class AgentService(pulumi.ComponentResource):
         scaling = args.autoscaling if args.autoscaling and args.autoscaling.enabled else None
         self.autoscaler = k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa", metadata=meta(), spec=manifests.hpa_spec(workload.name, scaling),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[self.deployment]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[self.deployment]),
         ) if scaling else None
 
         # A budget matters wherever more than one pod may run: autoscaled or replicated.

@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("tiers", help="print the five scale-tier presets side by side")
 
+    package = commands.add_parser("package", help="the Pulumi package other languages use (provider/)")
+    package.add_subparsers(dest="package_command", required=True).add_parser(
+        "schema", help="print the package schema, as `pulumi package get-schema provider/` would").add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write it to FILE instead")
+
     reference = commands.add_parser("reference", help="print the configuration reference (every key) as markdown")
     reference.add_argument("--write", type=Path, metavar="FILE", help="write it to FILE, e.g. docs/configuration.md")
 
@@ -83,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", type=Path, metavar="FILE", help="write the classified changes as JSON")
     diff.add_argument("--expand", action="store_true", help="list every change instead of counts per type")
     diff.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
+
+    cost = commands.add_parser(
+        "cost", help="what a stack will cost a month, from its offline plan and usage profile",
+        description="`tierstack cost -s STACK [--tier T] [--json FILE] [--expand]` prices the offline plan; "
+                    "`tierstack cost -s STACK --tiers` prices it at each of the five tiers; "
+                    "`tierstack cost refresh-prices [--regions R,R] [--output FILE]` regenerates the price snapshot "
+                    "from the AWS Price List API (needs credentials).")
+    cost.add_argument("action", nargs="?", choices=["refresh-prices"], help="regenerate the price snapshot instead")
+    cost.add_argument("--stack", "-s", help="stack name: reads Pulumi.<stack>.yaml")
+    cost.add_argument("--tier", choices=[t.value for t in Tier], help="price the stack at this tier instead of its own")
+    cost.add_argument("--tiers", action="store_true", help="price the stack at each of the five tiers, side by side")
+    cost.add_argument("--json", type=Path, metavar="FILE", help="write the estimate (every resource's lines) as JSON")
+    cost.add_argument("--expand", action="store_true", help="list every resource and line instead of sums per price")
+    cost.add_argument("--project", type=Path, help="project directory (default: nearest Pulumi.yaml)")
+    cost.add_argument("refresh_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
@@ -97,6 +117,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from tierstack.tooling.reference import run as run_reference
 
         return run_reference(args.write)
+    if args.command == "package":
+        from tierstack.package.schema import run as run_package_schema
+
+        return run_package_schema(args.output)
     if args.command == "policy-config":
         return _policy_config(args)
     if args.command == "policy-pack":
@@ -105,6 +129,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _inventory(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "cost":
+        return _cost(args)
     return _plan(args)
 
 
@@ -253,6 +279,53 @@ def _diff(args: argparse.Namespace) -> int:
     if result.unsafe:
         print(f"diff: {len(result.unsafe_changes)} unsafe change(s); failing.", file=sys.stderr)
         return EXIT_UNSAFE
+    return 0
+
+
+def _cost(args: argparse.Namespace) -> int:
+    import json
+
+    if args.action == "refresh-prices":
+        from tierstack.cost.refresh import main_refresh
+
+        return main_refresh(args.refresh_args)
+    if not args.stack or args.refresh_args:
+        print("error: `tierstack cost` needs --stack (or the refresh-prices action)", file=sys.stderr)
+        return EXIT_CONFIG
+    from tierstack.config import StackConfigError
+    from tierstack.cost.charges import MissingPrice
+    from tierstack.cost.render import render_estimate, render_tiers
+    from tierstack.cost.estimate import tier_cost
+    from tierstack.cost.stack import price_stack, price_tiers
+    from tierstack.tooling.plan import PlanConfigError
+    from tierstack.tooling.stackfiles import StackFileError, find_project
+
+    try:
+        project = find_project(args.project)
+        if args.tiers:
+            priced = price_tiers(project, args.stack)
+        else:
+            priced = [price_stack(project, args.stack, tier=args.tier)]
+    except (PlanConfigError, StackFileError, StackConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except MissingPrice as error:
+        print(f"error: {error} Refresh the snapshot (`tierstack cost refresh-prices`) or pick a priced size or "
+              "region.", file=sys.stderr)
+        return EXIT_CONFIG
+    estimates = [p.estimate for p in priced]
+    if args.tiers:
+        costs = [tier_cost(e) for e in estimates]
+        print(render_tiers(args.stack, estimates[0].price_date, costs))
+        document = {"stack": args.stack, "priceDate": estimates[0].price_date, "tiers": [c.to_json() for c in costs],
+                    "estimates": [e.to_json() for e in estimates]}
+    else:
+        print(render_estimate(estimates[0], expand=args.expand))
+        document = estimates[0].to_json()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        print(f"wrote the estimate to {args.json}")
     return 0
 
 

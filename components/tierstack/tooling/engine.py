@@ -42,6 +42,9 @@ class PlannedResource:
     provider: str = ""
     protect: bool = False
     dependencies: list[str] = field(default_factory=list)
+    # For each input that another resource's output flowed into, those resources' URNs: the
+    # wiring, known even at preview when the value itself is not.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     ignore_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool = False
     retain_on_delete: bool = False
@@ -214,6 +217,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             provider=request.provider,
             protect=bool(request.protect),
             dependencies=list(request.dependencies),
+            property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                                   if deps.urns},
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             retain_on_delete=bool(request.retainOnDelete),

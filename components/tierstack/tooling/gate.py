@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Optional
+from typing import Any, Iterable, Optional
+
+from pulumi.output import Unknown
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from tierstack.policy.model import PROFILES, Context, Evaluation, Resource
 from tierstack.policy.rules import RESOURCE_RULES, STACK_RULES
 from tierstack.policy.runner import evaluate
+from tierstack.tooling.engine import PlannedResource
 from tierstack.tooling.plan import Plan
 
 
@@ -74,7 +78,27 @@ def plan_context(plan: Plan, *, profile: Optional[str] = None, production: Optio
 
 
 def plan_resources(plan: Plan) -> list[Resource]:
-    return [Resource(r.type, r.name, r.inputs, r.urn, r.parent, r.protect, r.id or None, r.outputs) for r in plan.resources if r.custom]
+    return resource_views(plan.resources)
+
+
+def resource_views(recorded: Iterable[PlannedResource]) -> list[Resource]:
+    """Recorded registrations (a plan's, or ``tierstack.testing``'s recorder's) as the policy
+    engine shows them: custom resources only, their wiring, and values a preview run left unknown
+    carried as the engine's unknown marker (the SDK hands the recorder ``Unknown`` objects)."""
+    return [Resource(r.type, r.name, _engine_unknowns(r.inputs), r.urn, r.parent, r.protect, r.id or None,
+                     _engine_unknowns(r.outputs),
+                     {key: tuple(urns) for key, urns in r.property_dependencies.items()})
+            for r in recorded if r.custom]
+
+
+def _engine_unknowns(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        return {k: _engine_unknowns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_engine_unknowns(v) for v in value]
+    return value
 
 
 def check_plan(plan: Plan, context: Optional[Context] = None) -> Evaluation:
@@ -100,4 +124,5 @@ def render(evaluation: Evaluation, context: Context) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ContextError", "check_plan", "is_tierstack_stack", "plan_context", "render", "stack_context"]
+__all__ = ["ContextError", "check_plan", "is_tierstack_stack", "plan_context", "render", "resource_views",
+           "stack_context"]

@@ -26,6 +26,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from tierstack.documented import field_comments
+from tierstack.settings_base import entry_model
 
 NAMESPACE = "tierstack"
 UNDOCUMENTED = "(undocumented)"
@@ -251,11 +252,17 @@ def _default(info: FieldInfo, parent_default: Any) -> tuple[bool, Any]:
 _MISSING = object()
 
 
-def _preset_values(node: Any, parts: Sequence[str]) -> list[tuple[str, Any]]:
-    """The values at ``parts`` in a preset mapping, as (instance name, value); ``<name>`` fans out."""
-    found: list[tuple[str, Any]] = []
+def _preset_values(node: Any, parts: Sequence[str],
+                   settings_beside: Optional[Mapping[str, frozenset[str]]] = None) -> list[tuple[str, Any]]:
+    """The values at ``parts`` in a preset mapping, as (instance name, value); ``<name>`` fans out.
 
-    def walk(current: Any, rest: Sequence[str], label: str) -> None:
+    ``settings_beside`` maps the path of a model whose named entries sit beside its fields (the
+    services) to those fields' keys, which are not entries and are skipped when fanning out.
+    """
+    found: list[tuple[str, Any]] = []
+    beside = settings_beside or {}
+
+    def walk(current: Any, rest: Sequence[str], label: str, at: str) -> None:
         if not rest:
             found.append((label, current))
             return
@@ -263,18 +270,19 @@ def _preset_values(node: Any, parts: Sequence[str]) -> list[tuple[str, Any]]:
         if part == NAME:
             if isinstance(current, Mapping):
                 for key in sorted(current, key=str):
-                    walk(current[key], rest[1:], f"{label}.{key}" if label else str(key))
+                    if key not in beside.get(at, ()):
+                        walk(current[key], rest[1:], f"{label}.{key}" if label else str(key), f"{at}.{NAME}")
             return
         if part.endswith("[]"):
             items = current.get(part[:-2], _MISSING) if isinstance(current, Mapping) else _MISSING
             if isinstance(items, list):
                 for item in items:
-                    walk(item, rest[1:], label)
+                    walk(item, rest[1:], label, f"{at}.{part}" if at else part)
             return
         if isinstance(current, Mapping) and part in current:
-            walk(current[part], rest[1:], label)
+            walk(current[part], rest[1:], label, f"{at}.{part}" if at else part)
 
-    walk(node, parts, "")
+    walk(node, parts, "", "")
     return found
 
 
@@ -297,8 +305,13 @@ def _split_path(path: str) -> list[str]:
     return [p for p in path.replace(f".{NAME}", f"\0{NAME}").replace(".", "\0").split("\0") if p]
 
 
-def _walk(model: type[BaseModel], prefix: str, parent_default: Optional[BaseModel]) -> Iterator[tuple[str, type[BaseModel], str, FieldInfo, Any, bool]]:
-    """Every (path, model, field name, info, default, has default) under ``model``, in field order."""
+def _walk(model: type[BaseModel], prefix: str, parent_default: Optional[BaseModel],
+          settings_beside: Optional[dict[str, frozenset[str]]] = None) -> Iterator[tuple[str, type[BaseModel], str, FieldInfo, Any, bool]]:
+    """Every (path, model, field name, info, default, has default) under ``model``, in field order.
+
+    A model with named entries beside its fields (the services) is walked as a map after them,
+    ``<prefix>.<name>``; its fields' keys are recorded in ``settings_beside`` under ``prefix``.
+    """
     for name, info in model.model_fields.items():
         key = info.alias or name
         path = f"{prefix}.{key}" if prefix else key
@@ -310,7 +323,12 @@ def _walk(model: type[BaseModel], prefix: str, parent_default: Optional[BaseMode
             continue
         suffix, child = nested
         child_default = default if (suffix == "" and isinstance(default, BaseModel)) else None
-        yield from _walk(child, f"{path}{suffix}", child_default)
+        yield from _walk(child, f"{path}{suffix}", child_default, settings_beside)
+    entry = entry_model(model)
+    if entry is not None:
+        if settings_beside is not None:
+            settings_beside[prefix] = frozenset(info.alias or name for name, info in model.model_fields.items())
+        yield from _walk(entry, f"{prefix}.{NAME}" if prefix else NAME, None, settings_beside)
 
 
 def entries(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[Any, Mapping[str, Any]]] = None,
@@ -324,6 +342,9 @@ def entries(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[A
     presets = PRESETS if presets is None else presets
     top_level = TOP_LEVEL_KEYS if top_level is None else top_level
     tiers = [presets.get(t, {}) for t in TIER_ORDER]
+    # Filled by _walk as it meets models with named entries beside their fields; rows are built
+    # after their model's fields were walked, so the map is complete when they are read.
+    settings_beside: dict[str, frozenset[str]] = {}
 
     def row(full: str, shown: str, section: str, model_: type[BaseModel], name: str, info: FieldInfo,
             default: Any, has_default: bool, preset_path: Optional[str], loader_default: Optional[str] = None) -> Entry:
@@ -341,7 +362,7 @@ def entries(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[A
             cells = tuple(ABSENT if leaf or preset_path is None else "" for _ in tiers)
         else:
             parts = _split_path(preset_path)
-            cells = tuple(_tier_cell(_preset_values(t, parts)) for t in tiers)
+            cells = tuple(_tier_cell(_preset_values(t, parts, settings_beside)) for t in tiers)
         description = describe(model_, name, info)
         return Entry(full, shown, type_name(info.annotation, info.metadata), default_text, cells,
                      description or UNDOCUMENTED, bool(description), leaf, section)
@@ -365,7 +386,8 @@ def entries(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[A
         nested = _children(info.annotation)
         if nested is not None:
             child_default = default if isinstance(default, BaseModel) else None
-            for path, sub, sub_name, sub_info, sub_default, sub_has in _walk(nested[1], f"{key}{nested[0]}", child_default):
+            for path, sub, sub_name, sub_info, sub_default, sub_has in _walk(nested[1], f"{key}{nested[0]}", child_default,
+                                                                             settings_beside):
                 rows.append(row(f"{NAMESPACE}:{path}", f"{NAMESPACE}:{path}", "top", sub, sub_name, sub_info,
                                 sub_default, sub_has, None))
 
@@ -380,7 +402,8 @@ def entries(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[A
         if nested is None:
             continue
         child_default = default if isinstance(default, BaseModel) else None
-        for path, sub, sub_name, sub_info, sub_default, sub_has in _walk(nested[1], f"{key}{nested[0]}", child_default):
+        for path, sub, sub_name, sub_info, sub_default, sub_has in _walk(nested[1], f"{key}{nested[0]}", child_default,
+                                                                         settings_beside):
             rows.append(row(f"{NAMESPACE}:overrides.{path}", path, key, sub, sub_name, sub_info, sub_default, sub_has,
                             path))
     return rows
@@ -415,8 +438,9 @@ def render(model: Optional[type[BaseModel]] = None, presets: Optional[Mapping[An
         "Every key a stack file can set, with its type, the model's default, the value each tier",
         "preset gives it (`-` where the preset leaves the model default), and what it does. Keys are",
         "camelCase, as written in `Pulumi.<stack>.yaml`. `<name>` stands for an entry of a map you",
-        "name yourself (a node group), `[]` for each item of a list; preset cells for a map list each",
-        "entry as `name: value`. Long lists and maps are shortened to their first item or their size.",
+        "name yourself (a node group, a service), `[]` for each item of a list; preset cells for a map",
+        "list each entry as `name: value`. Long lists and maps are shortened to their first item or their",
+        "size.",
         "",
         f"{len(rows)} keys; {undocumented} without a description.",
         "",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tierstack.config.loader import build_stack_config
-from tierstack.config.model import SERVICE_NAMES, StackConfig
+from tierstack.config.model import StackConfig
 from tierstack.config.tiers import CONCURRENT_USERS, TIER_ORDER
 
 
@@ -34,12 +34,16 @@ def rows(configs: list[StackConfig]) -> list[tuple[str, list[str]]]:
 
 
 def service_rows(configs: list[StackConfig]) -> list[tuple[str, list[str]]]:
-    """Per service: starting replicas, HPA bounds and memory per pod, one cell per tier."""
+    """Per service: starting replicas, HPA bounds and memory per pod, one cell per tier ("-" where absent)."""
+    names = list(dict.fromkeys(name for c in configs for name in c.services.services))
     table = []
-    for service in SERVICE_NAMES:
+    for service in names:
         cells = []
         for c in configs:
-            s = getattr(c.services, service)
+            s = c.services.services.get(service)
+            if s is None:
+                cells.append("-")
+                continue
             bounds = f"{s.autoscaling.min_replicas}-{s.autoscaling.max_replicas}" if s.autoscaling.enabled else "fixed"
             cells.append(f"{s.replicas} ({bounds}) {s.memory}")
         table.append((f"svc {service}", cells))

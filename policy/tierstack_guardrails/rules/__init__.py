@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from tierstack_guardrails.model import Rule, StackRule
-from tierstack_guardrails.rules import cluster, data, edge, kubernetes, network, platform
+from tierstack_guardrails.rules import cluster, cost, data, edge, kubernetes, network, platform
 
-_MODULES: tuple[ModuleType, ...] = (cluster, network, platform, data, edge, kubernetes)
+_MODULES: tuple[ModuleType, ...] = (cluster, network, platform, data, edge, kubernetes, cost)
 
 
 def _collect(kind: type) -> list:

@@ -110,11 +110,18 @@ class AlertSettings(_Settings):
 
 
 class CostSettings(_Settings):
-    # Rolling 24 h spend of the agents (the services' agent_cost_usd_total), per cell.
+    """Spend alerts and budgets. In a tierstack stack, the ones its file does not set follow its
+    cost estimate plus budgetHeadroomPercent (tierstack.cost.budgets); the defaults below are the
+    seed's, for components used on their own."""
+
+    # Rolling 24 h spend of the agents (the services' agent_cost_usd_total), per stack; each cell
+    # alerts on its share. The daily AWS Budget's limit is the critical level.
     daily_usd: Threshold = Field(default_factory=lambda: Threshold(
         warning=500, critical=1000, warning_for="15m", critical_for="5m"))
-    # The account's monthly AWS Budget; notified at 80% and 100% actual and 100% forecast.
+    # The stack's monthly AWS Budget; notified at 80% and 100% actual and 100% forecast.
     monthly_budget_usd: float = Field(15_000, gt=0, le=100_000_000)
+    # How far above the estimate the derived budgets and daily levels sit.
+    budget_headroom_percent: float = Field(25, ge=0, le=1000)
 
 
 class PrometheusSettings(_Settings):

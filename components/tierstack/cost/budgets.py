@@ -1,0 +1,81 @@
+"""Budgets that follow the estimate: what a stack's AWS Budgets and cost alerts are, unless it says.
+
+A stack that sets ``observability.cost.monthlyBudgetUsd`` or ``dailyUsd`` gets exactly that. One
+that does not gets them from the cost its config implies (``configured.estimate_config``, the
+same pricing as ``tierstack cost``) plus ``budgetHeadroomPercent``:
+
+- the monthly budget covers the infrastructure at minimum size plus headroom. The budgets are
+  filtered to the stack's ``Environment`` tag, and on-demand Bedrock calls carry no tags, so the
+  tagged spend a monthly budget sees is the infrastructure: autoscaling past the headroom, or
+  anything else that grows the bill, is what it reports.
+- the daily levels cover a day of the whole estimate (infrastructure and the AI mix the usage
+  profile implies) plus headroom, critical at twice the warning as in the seed ($500/$1,000).
+  They drive the agents' spend alert (``agent_cost_usd_total``, which counts model calls) and
+  the daily budget.
+
+Every budget also carries the infrastructure estimate as the tag ``tierstack:estimated-monthly-usd``,
+which the ``budget-below-estimate`` policy compares with the budget's limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from tierstack.cost.ai import ai_profile, estimate_ai
+from tierstack.cost.configured import estimate_config
+from tierstack.cost.prices import PriceBook, load_price_book
+from tierstack.cost.usage import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from tierstack.config.model import StackConfig
+
+# Seed: daily cost warning at $500, critical at $1,000.
+CRITICAL_OVER_WARNING = 2
+# The tag the budget-below-estimate policy reads (tierstack.policy.rules.cost, which the vendored
+# pack cannot import from here, names it too; a test holds the two equal).
+ESTIMATE_TAG = "tierstack:estimated-monthly-usd"
+
+
+@dataclass(frozen=True)
+class BudgetBasis:
+    """The estimate budgets are derived from (USD a month)."""
+
+    infrastructure_monthly: float
+    infrastructure_monthly_high: float
+    ai_monthly: float
+
+    @property
+    def daily(self) -> float:
+        return (self.infrastructure_monthly + self.ai_monthly) / DAYS_PER_MONTH
+
+    def tags(self) -> dict[str, str]:
+        return {ESTIMATE_TAG: f"{self.infrastructure_monthly:.0f}"}
+
+
+def budget_basis(config: "StackConfig", book: Optional[PriceBook] = None) -> BudgetBasis:
+    book = book or load_price_book()
+    infrastructure = estimate_config(config, book)
+    profile = ai_profile(config.tier, config.usage.ai, semantic_cache_enabled=config.data.cache.semantic_cache != "none")
+    ai = estimate_ai(profile, infrastructure.usage.requests_per_month, book, config.regions)
+    return BudgetBasis(infrastructure.total_monthly, infrastructure.total_monthly_high, ai.monthly)
+
+
+def with_derived_budgets(config: "StackConfig", book: Optional[PriceBook] = None) -> tuple["StackConfig", BudgetBasis]:
+    """``config`` with the budget settings it leaves unset derived from its estimate, and that estimate."""
+    basis = budget_basis(config, book)
+    cost = config.observability.cost
+    given = cost.model_fields_set
+    headroom = 1 + cost.budget_headroom_percent / 100
+    update: dict[str, object] = {}
+    if "monthly_budget_usd" not in given:
+        update["monthly_budget_usd"] = float(math.ceil(basis.infrastructure_monthly * headroom))
+    if "daily_usd" not in given:
+        warning = float(math.ceil(basis.daily * headroom))
+        update["daily_usd"] = cost.daily_usd.model_copy(update={"warning": warning,
+                                                                "critical": warning * CRITICAL_OVER_WARNING})
+    if not update:
+        return config, basis
+    observability = config.observability.model_copy(update={"cost": cost.model_copy(update=update)})
+    return config.model_copy(update={"observability": observability}), basis
