@@ -22,7 +22,7 @@ from tierstack.cost.ai import AI_TIER_DEFAULTS, ai_profile, estimate_ai
 from tierstack.cost.charges import MissingPrice, lcu_hours
 from tierstack.cost.estimate import UNMODELLED_CHARGES, estimate_plan
 from tierstack.cost.prices import GLOBAL_REGION, Price, PriceBook, load_price_book
-from tierstack.cost.settings import AiUsageSettings, UsageSettings
+from tierstack.config.usage import AiUsageSettings, UsageSettings
 from tierstack.cost.usage import DAYS_PER_MONTH, HOURS_PER_MONTH, usage_profile
 from tierstack.tooling.engine import PlannedResource
 

@@ -23,7 +23,7 @@ from tierstack.settings_base import fail as _fail
 from tierstack.config.edge import EdgeSettings
 from tierstack.config.observability import ObservabilitySettings
 from tierstack.config.tiers import DEFAULT_POOLS, DEMO_IMAGE, POOL_LABEL, Tier
-from tierstack.cost.settings import UsageSettings
+from tierstack.config.usage import UsageSettings
 from tierstack.naming import PLATFORM_NAME_BUDGET
 from tierstack.sizing.subnets import region_vpc_cidr
 

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 from tierstack.config.tiers import Tier
 from tierstack.cost.charges import MissingPrice
 from tierstack.cost.prices import BEDROCK_MODELS, PriceBook, bedrock_token_key
-from tierstack.cost.settings import AiUsageSettings
+from tierstack.config.usage import AiUsageSettings
 from tierstack.cost.usage import Assumption
 
 

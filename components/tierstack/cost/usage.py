@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tierstack.config.tiers import CONCURRENT_USERS, Tier
-from tierstack.cost.settings import UsageSettings
+from tierstack.config.usage import UsageSettings
 
 # AWS prices hourly resources per hour and monthly ones per month of 730 hours (365 x 24 / 12),
 # the month AWS's own pricing pages and calculator use.

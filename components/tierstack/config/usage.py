@@ -7,8 +7,8 @@ the model router save. These settings say it. Every field has a default; the few
 ``tierstack.cost.usage`` and ``tierstack.cost.ai``), so a stack file writes only what it knows
 better.
 
-A leaf module like ``tierstack.settings_base``: it imports no component and nothing from the
-config package, so ``StackConfig`` can include it.
+Part of the config layer like every settings model: it imports no component package, only
+the price snapshot's list of models (pure data), so ``StackConfig`` can include it.
 """
 
 from __future__ import annotations
