@@ -99,8 +99,13 @@ def test_cli_plan_prints_tree_counts_and_summary(capsys, tmp_path):
     document = json.loads((tmp_path / "plan.json").read_text())
     assert len(document["resources"]) == len(cached_plan("dev").resources)
     eks = next(r for r in document["resources"] if r["type"] == "aws:eks/cluster:Cluster")
-    assert set(eks) == {"urn", "type", "name", "parent", "custom", "provider", "inputs", "options"}
+    assert set(eks) == {"urn", "type", "name", "parent", "custom", "provider", "inputs", "propertyDependencies",
+                        "options"}
     assert eks["parent"].endswith("tierstack-dev-use1-cluster") and "protect" in eks["options"]
+    by_urn = {r["urn"]: r for r in document["resources"]}
+    (role,) = eks["propertyDependencies"]["roleArn"]
+    assert by_urn[role]["type"] == "aws:iam/role:Role"
+    assert all("propertyDependencies" not in r for r in document["resources"] if not r["custom"])  # only when wired
 
     manifests = sorted((tmp_path / "k8s").glob("*.yaml"))
     assert manifests and all(yaml.safe_load(p.read_text())["apiVersion"] for p in manifests)

@@ -3,8 +3,9 @@
 At ``pulumi preview`` a new VPC's id is unknown, so a flow log's ``vpcId`` cannot be compared
 with it; what is known is that the flow log's ``vpcId`` came from that VPC's output (the engine's
 ``propertyDependencies``). A foreign program, written by hand, puts the VPC and its flow log in
-different components. It runs here under mocks that answer as the engine does at preview (no
-ids, no computed outputs), then through the offline gate's view and the CrossGuard adapter.
+different components. It runs here under ``tierstack.testing``'s preview mocks, which answer as the
+engine does at preview (no ids, no computed outputs), then through the offline gate's view and the
+CrossGuard adapter. WAF rules and logging attach to their web ACL by its ARN the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Callable, Optional
 import pulumi
 import pulumi_aws as aws
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi_policy import StackValidationArgs
 from pulumi_policy.policy import PolicyResource, PolicyResourceOptions
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
@@ -24,40 +24,30 @@ from tierstack.policy.model import Context
 from tierstack.policy.pack import build_policies
 from tierstack.policy.rules import STACK_RULES
 from tierstack.policy.runner import evaluate
-from tierstack.tooling.engine import RecordingMonitor
 from tierstack.tooling.gate import resource_views
 
 VPC, FLOW_LOG = "aws:ec2/vpc:Vpc", "aws:ec2/flowLog:FlowLog"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+WEB_ACL_RULE = "aws:wafv2/webAclRule:WebAclRule"
 WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 FLOW_LOG_RULE = "vpc-flow-logs-enabled"
 NO_FLOW_LOG = "no flow log capturing ALL traffic was found for this VPC"
+RATE_RULE = "wafv2-rate-limit"
+NO_RATE_RULE = "no rate-based rule"
 
 
-class EnginePreviewMocks(testing.TierstackMocks):
-    """The engine's answers at preview for resources not yet created: no id, and no outputs
-    beyond the inputs (so ids and ARNs read by other resources are unknown)."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        super().new_resource(args)
-        return "", dict(args.inputs)
+def run(program: Callable[[], None], *, preview: bool) -> testing.Recorder:
+    recorder = testing.set_mocks(region="eu-west-1", project="acme-platform", stack="prod", preview=preview)
+    pulumi.runtime.test(program)()
+    return recorder
 
 
 def run_preview(program: Callable[[], None]) -> testing.Recorder:
-    mocks = EnginePreviewMocks("eu-west-1")
-    monitor = RecordingMonitor(mocks, mocks.regions)
-    monitor.stack_outputs = {}
-    pulumi.runtime.set_all_config({"aws:region": "eu-west-1"})
-    pulumi_mocks.set_mocks(mocks, project="acme-platform", stack="prod", preview=True, monitor=monitor)
-    recorder = testing.Recorder(monitor, mocks)
-    pulumi.runtime.test(program)()
-    return recorder
+    return run(program, preview=True)
 
 
 def run_deploy(program: Callable[[], None]) -> testing.Recorder:
-    recorder = testing.set_mocks(region="eu-west-1", project="acme-platform", stack="prod")
-    pulumi.runtime.test(program)()
-    return recorder
+    return run(program, preview=False)
 
 
 def flagged(recorder: testing.Recorder, rule: str = FLOW_LOG_RULE) -> list[tuple[str, str]]:
@@ -164,6 +154,101 @@ def test_deploy_time_ids_give_the_same_answer_as_the_preview_wiring(program, exp
     assert flagged(recorder) == expected
 
 
+# --- WAF rules held apart from their web ACLs ----------------------------------------------------
+
+VISIBILITY = {"cloudwatch_metrics_enabled": True, "metric_name": "acme", "sampled_requests_enabled": True}
+
+
+class EdgeAcls(pulumi.ComponentResource):
+    """Web ACLs with no rules of their own: another team attaches those."""
+
+    def __init__(self, name: str, acls: list[str], opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("acme:edge:EdgeAcls", name, None, opts)
+        self.acls = {acl: aws.wafv2.WebAcl(acl, scope="REGIONAL", default_action={"allow": {}},
+                                           visibility_config=VISIBILITY, opts=pulumi.ResourceOptions(parent=self))
+                     for acl in acls}
+        self.register_outputs({})
+
+
+def rate_rule(name: str, acl_arn: pulumi.Input[str], parent: pulumi.Resource) -> aws.wafv2.WebAclRule:
+    return aws.wafv2.WebAclRule(name, web_acl_arn=acl_arn, name="throttle", priority=1, action={"block": {}},
+                                statement={"rate_based_statement": {"limit": 2000, "aggregate_key_type": "IP"}},
+                                visibility_config=VISIBILITY, opts=pulumi.ResourceOptions(parent=parent))
+
+
+class Throttling(pulumi.ComponentResource):
+    """A rate-based rule for each web ACL it is given, owned elsewhere."""
+
+    def __init__(self, name: str, acl_arns: dict[str, pulumi.Input[str]], opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("acme:security:Throttling", name, None, opts)
+        for label, arn in acl_arns.items():
+            rate_rule(f"{name}-{label}", arn, self)
+        self.register_outputs({})
+
+
+class SharedEdge(pulumi.ComponentResource):
+    """Its own internal web ACL (left without a rate rule) and the throttling of the site's ACL."""
+
+    def __init__(self, name: str, throttled_acl_arn: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("acme:shared:SharedEdge", name, None, opts)
+        aws.wafv2.WebAcl(f"{name}-internal", scope="REGIONAL", default_action={"allow": {}},
+                         visibility_config=VISIBILITY, opts=pulumi.ResourceOptions(parent=self))
+        rate_rule(f"{name}-site-throttle", throttled_acl_arn, self)
+        self.register_outputs({})
+
+
+def throttled_site_and_bare_api():
+    edge = EdgeAcls("edge", ["site", "api"])
+    Throttling("throttle", {"site": edge.acls["site"].arn})
+
+
+def internal_acl_beside_the_site_throttle():
+    edge = EdgeAcls("edge", ["site"])
+    SharedEdge("shared", edge.acls["site"].arn)
+
+
+def test_preview_leaves_the_rules_acl_arn_unknown_but_records_where_it_came_from():
+    recorder = run_preview(throttled_site_and_bare_api)
+    site = recorder.named("site", WEB_ACL)
+    (throttle,) = recorder.of_type(WEB_ACL_RULE)
+    assert "arn" not in site.outputs
+    assert throttle.property_dependencies == {"webAclArn": [site.urn]}
+    (view,) = [r for r in resource_views(recorder.resources) if r.type == WEB_ACL_RULE]
+    assert view.props["webAclArn"] == UNKNOWN_STRING_VALUE and view.parent != site.parent
+
+
+def test_a_rate_rule_another_component_attaches_covers_only_its_acl_at_preview():
+    # By component alone the throttle covers neither ACL; its webAclArn came from the site's.
+    assert flagged(run_preview(throttled_site_and_bare_api), RATE_RULE) == [("api", NO_RATE_RULE)]
+
+
+def test_a_components_rate_rule_for_another_acl_does_not_cover_its_own_acl_at_preview():
+    assert flagged(run_preview(internal_acl_beside_the_site_throttle), RATE_RULE) == [
+        ("shared-internal", NO_RATE_RULE)]
+
+
+def test_a_rule_drawn_from_several_acls_leaves_them_undecided_not_flagged():
+    def program():
+        edge = EdgeAcls("edge", ["site", "api"])
+        either = pulumi.Output.all(edge.acls["site"].arn, edge.acls["api"].arn).apply(lambda arns: arns[0])
+        Throttling("throttle", {"either": either})
+
+    recorder = run_preview(program)
+    (throttle,) = recorder.of_type(WEB_ACL_RULE)
+    assert sorted(throttle.property_dependencies["webAclArn"]) == sorted(a.urn for a in recorder.of_type(WEB_ACL))
+    assert flagged(recorder, RATE_RULE) == []
+
+
+@pytest.mark.parametrize("program, expected", [
+    (throttled_site_and_bare_api, [("api", NO_RATE_RULE)]),
+    (internal_acl_beside_the_site_throttle, [("shared-internal", NO_RATE_RULE)]),
+])
+def test_deploy_time_arns_give_the_same_waf_answer_as_the_preview_wiring(program, expected):
+    recorder = run_deploy(program)
+    assert all(a.outputs["arn"] for a in recorder.of_type(WEB_ACL))  # known ARNs: matched by value
+    assert flagged(recorder, RATE_RULE) == expected
+
+
 # --- the CrossGuard adapter: the engine's PolicyResource.property_dependencies -------------------
 
 OPTIONS = PolicyResourceOptions(protect=False, ignore_changes=[], delete_before_replace=False, aliases=[],
@@ -228,3 +313,18 @@ def test_pack_attaches_a_waf_logging_configuration_to_the_acl_its_arn_depends_on
                                                              "logDestinationConfigs": [UNKNOWN_STRING_VALUE]},
                               audit, {"resourceArn": [site]})
     assert pack_reports("wafv2-logging", [edge, audit, site, api, logging]) == [api.urn]
+
+
+def test_pack_attaches_a_waf_rule_to_the_acl_its_arn_depends_on():
+    edge = component("acme:edge:EdgeAcls", "urn:pulumi:prod::acme-platform::acme:edge:EdgeAcls::edge")
+    throttling = component("acme:security:Throttling", "urn:pulumi:prod::acme-platform::acme:security:Throttling::t")
+    acl = {"scope": "REGIONAL", "defaultAction": {"allow": {}}, "rules": []}
+    site = policy_resource(WEB_ACL, "site", dict(acl), edge)
+    api = policy_resource(WEB_ACL, "api", dict(acl), edge)
+    rule = {"name": "throttle", "priority": 1, "action": {"block": {}},
+            "statement": {"rateBasedStatement": {"limit": 2000, "aggregateKeyType": "IP"}}}
+    throttle = policy_resource(WEB_ACL_RULE, "t-site", {**rule, "webAclArn": UNKNOWN_STRING_VALUE}, throttling,
+                               {"webAclArn": [site]})
+    assert pack_reports(RATE_RULE, [edge, throttling, site, api, throttle]) == [api.urn]
+    unwired = policy_resource(WEB_ACL_RULE, "t-site", {**rule, "webAclArn": UNKNOWN_STRING_VALUE}, throttling)
+    assert pack_reports(RATE_RULE, [edge, throttling, site, api, unwired]) == sorted([site.urn, api.urn])

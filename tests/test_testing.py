@@ -279,3 +279,101 @@ def test_readme_unit_test_example_runs():
     namespace: dict = {"__name__": "test_readme_example"}
     exec(compile(example, "README.md", "exec"), namespace)
     assert _run_test_functions(namespace) == ["test_network_spans_three_zones"]
+
+
+# -- preview -----------------------------------------------------------------------------------
+
+QUEUE = "aws:sqs/queue:Queue"
+
+
+def _queue_program(seen: dict, applied: list):
+    """A queue, a policy fed its URL, and an invoke; notes which outputs are known and which
+    apply callbacks ran."""
+    import pulumi_aws as aws
+
+    def program():
+        queue = aws.sqs.Queue("jobs", visibility_timeout_seconds=60)
+        aws.sqs.QueuePolicy("jobs", queue_url=queue.url, policy="{}")
+        queue.arn.apply(applied.append)
+        zones = aws.get_availability_zones_output()
+
+        async def observe():
+            for label, output in {"id": queue.id, "arn": queue.arn, "url": queue.url, "name": queue.name,
+                                  "visibility": queue.visibility_timeout_seconds, "zones": zones.names}.items():
+                seen[label] = await output.is_known()
+            seen["zone names"] = await zones.names.future()
+
+        return observe()
+
+    return program
+
+
+def test_preview_leaves_new_ids_and_computed_outputs_unknown_and_inputs_known():
+    recorder = testing.set_mocks(region="eu-west-1", preview=True)
+    seen: dict = {}
+    applied: list = []
+    pulumi.runtime.test(_queue_program(seen, applied))()
+
+    assert seen["id"] is False and seen["arn"] is False and seen["url"] is False
+    assert applied == []  # an apply on an unknown value does not run, as at `pulumi preview`
+    assert seen["visibility"] is True  # an input
+    assert seen["name"] is True  # pulumi-aws autonames in its check, before preview
+    assert seen["zones"] is True and seen["zone names"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    queue = recorder.named("jobs", QUEUE)
+    assert queue.id == "" and set(queue.outputs) == {"visibilityTimeoutSeconds", "name"}
+    assert queue.outputs["name"].startswith("jobs-")
+    policy = recorder.named("jobs", "aws:sqs/queuePolicy:QueuePolicy")
+    assert isinstance(policy.inputs["queueUrl"], pulumi.output.Unknown)
+    assert policy.property_dependencies == {"queueUrl": [queue.urn]}
+    assert recorder.invokes == ["aws:index/getAvailabilityZones:getAvailabilityZones"]
+
+
+def test_without_preview_every_id_and_computed_output_is_known():
+    recorder = testing.set_mocks(region="eu-west-1")
+    seen: dict = {}
+    applied: list = []
+    pulumi.runtime.test(_queue_program(seen, applied))()
+
+    assert all(seen[label] is True for label in ("id", "arn", "url", "name", "visibility", "zones"))
+    queue = recorder.named("jobs", QUEUE)
+    expected_arn = f"arn:aws:sqs:eu-west-1:{testing.ACCOUNT_ID}:{queue.outputs['name']}"
+    assert applied == [expected_arn] and queue.outputs["arn"] == expected_arn
+    assert queue.id == f"id-{tooling_mocks._digest(QUEUE, 'jobs')}"  # noqa: SLF001 - the deterministic id
+    assert recorder.named("jobs", "aws:sqs/queuePolicy:QueuePolicy").inputs["queueUrl"] == queue.outputs["url"]
+
+
+def test_the_runtimes_preview_flag_switches_the_answer():
+    """The same registration: the offline plan's full answer, or at preview the checked inputs alone."""
+    args = pulumi.runtime.MockResourceArgs(typ=QUEUE, name="jobs", inputs={"visibilityTimeoutSeconds": 60})
+    regions = testing.ProviderRegions(default_region="eu-west-1")
+    testing.set_mocks(region="eu-west-1")
+    answer = tooling_mocks.TierstackMocks(regions).new_resource(args)
+    assert answer[0] and answer[1]["arn"] == f"arn:aws:sqs:eu-west-1:{testing.ACCOUNT_ID}:{answer[1]['name']}"
+    testing.set_mocks(region="eu-west-1", preview=True)
+    assert tooling_mocks.TierstackMocks(regions).new_resource(args) == ("", {"visibilityTimeoutSeconds": 60,
+                                                                           "name": answer[1]["name"]})
+
+
+def test_preview_answers_reads_in_full_and_routes_invokes_through_new_providers():
+    import pulumi_aws as aws
+
+    recorder = testing.set_mocks(region="us-east-1", preview=True)
+    seen: dict = {}
+
+    @pulumi.runtime.test
+    def program():
+        existing = aws.sqs.Queue.get("existing", "https://sqs.us-east-1.amazonaws.com/123456789012/legacy")
+        euw1 = aws.Provider("euw1", region="eu-west-1")
+        zones = aws.get_availability_zones_output(opts=pulumi.InvokeOutputOptions(provider=euw1))
+
+        async def observe():
+            seen["existing arn"] = await existing.arn.is_known()
+            seen["zones"] = await zones.names.future()
+
+        return observe()
+
+    program()
+    assert seen["existing arn"] is True  # it exists: a read is answered at preview too
+    assert seen["zones"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    (provider,) = recorder.of_type("pulumi:providers:aws")
+    assert provider.id == pulumi.runtime.rpc.UNKNOWN  # the engine's id for a provider it has yet to create

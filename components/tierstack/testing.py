@@ -6,6 +6,7 @@ the caller's account, Route 53 zones, managed CloudFront policies...). Plain
 ``None``. :class:`TierstackMocks` answers every invoke the components make with plausible,
 region-aware values (the same answers tierstack's own offline plan uses), and gives every
 resource the computed outputs its consumers read (ARNs, ids, the EKS endpoint and OIDC issuer...).
+Under a preview they answer as ``pulumi preview`` does instead: see :func:`set_mocks`.
 
 :func:`set_mocks` installs them and returns a :class:`Recorder` holding every resource the
 program registers, so a test can assert on types, names, inputs and options::
@@ -52,9 +53,10 @@ __all__ = [
     "set_mocks",
 ]
 
-#: One registration the program made: ``type``, ``name``, ``urn``, ``inputs``, ``outputs``
-#: (inputs plus what the mocks computed), ``parent`` and ``provider`` (URNs), ``dependencies``,
-#: ``protect``, ``ignore_changes``, ``aliases``, ``secret_inputs``...
+#: One registration the program made: ``type``, ``name``, ``urn``, ``id`` (empty at preview),
+#: ``inputs``, ``outputs`` (inputs plus what the mocks computed; the inputs alone at preview),
+#: ``parent`` and ``provider`` (URNs), ``dependencies``, ``property_dependencies`` (per input, the
+#: URNs whose outputs flowed into it), ``protect``, ``ignore_changes``, ``aliases``, ``secret_inputs``...
 RecordedResource = PlannedResource
 
 
@@ -86,7 +88,9 @@ class TierstackMocks(_mocks.TierstackMocks):
     ``region`` is the default AWS region (the one ``aws:region`` config would give); a resource
     or invoke under an explicit ``aws.Provider(region=...)`` is answered for that provider's
     region when the monitor records providers (as :func:`set_mocks`'s does). ``invokes`` lists
-    the invoke tokens called, in order. Use :func:`set_mocks` unless you need your own monitor::
+    the invoke tokens called, in order. They follow the runtime's ``preview`` flag: at preview a
+    new resource gets no id and no computed outputs (see :func:`set_mocks`). Use :func:`set_mocks`
+    unless you need your own monitor::
 
         import pulumi
         import pulumi_aws as aws
@@ -247,7 +251,8 @@ def set_mocks(
 
     Call it at the start of each test (every call starts a fresh record). It sets the engine
     config to ``aws:region`` = ``region`` plus ``config`` (keys as ``"project:key"``), which
-    replaces any config installed before. ``preview=True`` runs as ``pulumi preview`` would::
+    replaces any config installed before. By default the program runs as ``pulumi up`` would, with
+    every id and computed output known (the answers ``tierstack plan`` uses)::
 
         import pulumi
         from tierstack import testing
@@ -268,6 +273,36 @@ def set_mocks(
             program()
             (group,) = recorder.of_type("aws:eks/nodeGroup:NodeGroup")
             assert group.inputs["instanceTypes"] == ["m6i.xlarge"]
+
+    ``preview=True`` answers as the engine does at ``pulumi preview`` of a stack whose resources do
+    not exist yet. Every new resource's id is unknown, and its outputs are its inputs only: computed
+    outputs (ARNs, endpoints, the ids other resources take as inputs) are unknown, and ``apply``
+    callbacks on them do not run. An unset physical name is the exception, as with the engine:
+    pulumi-aws generates it while checking the inputs, before preview. Invokes are still answered
+    (the engine runs them at preview too), and a read (``Resource.get``) or an import is answered
+    as without preview, since that resource exists. The recorder shows a new resource with ``id == ""`` and its inputs as ``outputs``; an
+    input fed by another resource's unknown output holds ``pulumi.output.Unknown``, and
+    ``property_dependencies`` still says which resources it came from::
+
+        import pulumi
+        import pulumi_aws as aws
+        from tierstack import testing
+
+        def test_queue_policy_is_wired_to_the_queue_at_preview():
+            recorder = testing.set_mocks(preview=True)
+
+            @pulumi.runtime.test
+            def program():
+                queue = aws.sqs.Queue("jobs", visibility_timeout_seconds=60)
+                aws.sqs.QueuePolicy("jobs", queue_url=queue.url, policy="{}")
+
+            program()
+            queue = recorder.named("jobs", "aws:sqs/queue:Queue")
+            policy = recorder.named("jobs", "aws:sqs/queuePolicy:QueuePolicy")
+            assert queue.id == "" and "arn" not in queue.outputs
+            assert queue.outputs["visibilityTimeoutSeconds"] == 60  # an input: known
+            assert isinstance(policy.inputs["queueUrl"], pulumi.output.Unknown)  # computed by AWS
+            assert policy.property_dependencies["queueUrl"] == [queue.urn]
     """
     mocks = TierstackMocks(region)
     monitor = RecordingMonitor(mocks, mocks.regions)

@@ -4,6 +4,11 @@ Every resource gets a deterministic id and the computed outputs its consumers re
 cluster endpoint and OIDC issuer, launch template versions...). Every invoke the program
 makes is answered from the same catalog validation uses; an invoke with no answer fails loudly
 so a new data source cannot slip into the program unmocked.
+
+Under a preview (``pulumi.runtime.set_mocks(..., preview=True)``) a resource that does not exist
+yet is answered as the engine answers it at ``pulumi preview``: no id, and its (checked) inputs
+as its only outputs, so every computed value is unknown. Invokes are answered as ever: the engine
+runs them at preview too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hashlib
 from typing import Any, Callable, Optional
 
 import pulumi
+from pulumi.runtime import rpc
 
 from tierstack.catalog import aws as catalog
 from tierstack.deploy import names
@@ -76,6 +82,10 @@ class TierstackMocks(pulumi.runtime.Mocks):
 
     # -- resources ---------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict]:
+        # A read or an import names a resource that exists: the engine answers those in full at
+        # preview too. The runtime's own preview switch decides, so it cannot disagree with the SDK's.
+        if pulumi.runtime.is_dry_run() and not args.resource_id:
+            return self._planned_create(args)
         region = self.regions.region_for(args.provider, args.inputs)
         resource_id = f"{_ID_PREFIXES.get(args.typ, 'id')}-{_digest(args.typ, args.name)}"
         outputs = dict(args.inputs)
@@ -99,6 +109,27 @@ class TierstackMocks(pulumi.runtime.Mocks):
             if handler:
                 outputs.update(handler(args, region, resource_id))
         return resource_id, outputs
+
+    @staticmethod
+    def _planned_create(args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        """The engine's answer at preview for a resource it would create.
+
+        The id is empty, which the SDK resolves as unknown, and the outputs are the checked
+        inputs, so ARNs, ids and endpoints that other resources read stay unknown. The provider's
+        check has already run: an unset physical name holds pulumi-aws's autoname (a prefix input
+        leaves it to AWS, unknown). A new provider gets the unknown-id sentinel the engine's
+        provider registry gives it at preview (``Registry.Create``, pulumi/pulumi
+        pkg/resource/deploy/providers/registry.go), the id the SDK writes into references to it.
+        """
+        if args.typ.startswith("pulumi:providers:"):
+            return rpc.UNKNOWN, dict(args.inputs)
+        outputs = dict(args.inputs)
+        rule = names.NAME_RULES.get(args.typ)
+        generated = names.autoname(args.typ, args.name, _digest(args.name, length=names.RANDOM_SUFFIX))
+        if generated is not None and not args.inputs.get(rule.property) \
+                and not (rule.prefix_property and args.inputs.get(rule.prefix_property)):
+            outputs[rule.property] = generated[1]
+        return "", outputs
 
     @staticmethod
     def _arn(type_token: str, region: str, name: str) -> str:

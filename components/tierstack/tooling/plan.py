@@ -77,6 +77,8 @@ class Plan:
                     "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None,
                     "custom": r.custom, "provider": r.provider or None,
                     "inputs": {k: (SECRET_PLACEHOLDER if k in r.secret_inputs else v) for k, v in r.inputs.items()},
+                    # Per input, the resources (recorded URNs, like `parent`) whose outputs flowed into it.
+                    **({"propertyDependencies": r.property_dependencies} if r.property_dependencies else {}),
                     "options": {
                         "protect": r.protect, "dependsOn": r.dependencies, "ignoreChanges": r.ignore_changes,
                         "deleteBeforeReplace": r.delete_before_replace, "retainOnDelete": r.retain_on_delete,

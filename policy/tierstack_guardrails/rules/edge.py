@@ -9,7 +9,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from tierstack_guardrails.model import Severity, rule, stack_rule
 from tierstack_guardrails.props import UNDECIDED, get, has, items, truthy
-from tierstack_guardrails.rules.links import identity, reference, uncovered
+from tierstack_guardrails.rules.links import identity, reference, uncovered, wired
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 VPC_ORIGIN = "aws:cloudfront/vpcOrigin:VpcOrigin"
@@ -161,8 +161,9 @@ def cloudfront_access_logging(resource, context):
 
 # --- WAFv2 -----------------------------------------------------------------------------------
 # A web ACL's rules can be inline (rules), raw JSON (ruleJson, the AWS API's PascalCase shape) or
-# separate WebAclRule / WebAclRuleGroupAssociation resources, linked by an ARN unknown in preview
-# and so matched by component. Each yields (kind, rule group, enforced).
+# separate WebAclRule / WebAclRuleGroupAssociation resources, linked by the ACL's ARN: compared
+# where known, followed through the wiring where not (preview), else matched by component. Each
+# yields (kind, rule group, enforced).
 
 def _engine_rule(rule_props):
     statement = get(rule_props, "statement") or {}
@@ -191,18 +192,25 @@ def _json_rules(text):
             yield "managed", f"{managed.get('VendorName')}/{managed.get('Name')}", not counted
 
 
-def _of_acl(sibling, acl, resources) -> bool:
-    """A rule resource belongs to the ACL its webAclArn names; failing a comparable ARN, to the ACL
-    of its component."""
+def _acls_of(sibling, acls, identities) -> tuple[list, bool]:
+    """(the web ACLs a rule resource belongs to, whether that is decided).
+
+    Its webAclArn names its ACL where both ARNs are known. Otherwise (unknown at preview, absent,
+    or naming an ACL whose own ARN is unknown) the one ACL that value was wired from decides;
+    several such ACLs are each undecided. Failing both, it belongs to the ACLs of its component
+    (or the ACL that is its parent), less any whose known ARN its known webAclArn is not.
+    """
     ref = reference(sibling, "webAclArn")
-    if ref is not None and ref is not UNDECIDED:
-        mine = identity(acl, ACL_KEYS)
-        others = [identity(a, ACL_KEYS) for a in resources if a.type == WEB_ACL and a is not acl]
-        if mine and ref in mine:
-            return True
-        if any(other and ref in other for other in others) or (mine and all(others)):
-            return False  # another ACL's, or one outside the stack
-    return sibling.parent in (acl.parent, acl.urn)
+    known_ref = ref is not None and ref is not UNDECIDED
+    if known_ref:
+        named = [a for a in acls if identities[id(a)] and ref in identities[id(a)]]
+        if named or all(identities[id(a)] for a in acls):
+            return named, True  # none named while every ARN is known: an ACL outside the stack
+    candidates = [a for a in acls if not known_ref or identities[id(a)] is None]
+    sources = wired(sibling, "webAclArn", candidates)
+    if sources:
+        return sources, len(sources) == 1
+    return [a for a in candidates if sibling.parent in (a.parent, a.urn)], True
 
 
 def _acl_rules(acl, resources):
@@ -211,12 +219,19 @@ def _acl_rules(acl, resources):
         found = [r for entry in items(acl.props, "rules") for r in _engine_rule(entry)]
         if get(acl.props, "ruleJson"):
             found += _json_rules(get(acl.props, "ruleJson"))
+        acls = [r for r in resources if r.type == WEB_ACL]
+        identities = {id(a): identity(a, ACL_KEYS) for a in acls}
         for sibling in resources:
-            if sibling.type not in (WEB_ACL_RULE, WEB_ACL_RULE_GROUP_ASSOCIATION) or not _of_acl(sibling, acl, resources):
+            if sibling.type not in (WEB_ACL_RULE, WEB_ACL_RULE_GROUP_ASSOCIATION):
                 continue
+            owners, decided = _acls_of(sibling, acls, identities)
+            if not any(owner is acl for owner in owners):
+                continue
+            if not decided:
+                return None  # wired from several ACLs: this one may or may not hold the rule
             if sibling.type == WEB_ACL_RULE:
                 found += _engine_rule(sibling.props)
-            elif sibling.type == WEB_ACL_RULE_GROUP_ASSOCIATION and get(sibling.props, "managedRuleGroup"):
+            elif get(sibling.props, "managedRuleGroup"):
                 group = get(sibling.props, "managedRuleGroup")
                 found.append(("managed", f"{get(group, 'vendorName')}/{get(group, 'name')}",
                               get(sibling.props, "overrideAction", "none") != "count"))
