@@ -9,7 +9,8 @@ import yaml
 from pydantic import ValidationError
 
 from tierstack.config import StackConfigError, build_stack_config
-from tierstack.config.model import SERVICE_NAME_MAX, ServiceSettings, ServicesSettings
+from tierstack.config.model import (SERVICE_NAME_MAX, AutoscalingSettings, ServiceSettings, ServicesSettings,
+                                    WorkerSettings)
 from tierstack.config.tiers import SEED_SERVICE_NAMES
 from tierstack.presets import preset_settings
 from tierstack.tooling.deployability import assess
@@ -148,6 +149,18 @@ BAD_SERVICES = [
     ({"wroker": {"minReplicas": 3}}, "services.wroker", ["did you mean 'worker'"]),
     ({"search": {**SIZE, "pools": ["memory", "memory"]}}, "services.search.pools", ["names a pool twice"]),
     ({name: None for name in SEED_SERVICE_NAMES}, "services", ["no services are defined"]),
+    # Checks of one service's own settings, made by the settings model (not only by the stack loader).
+    ({"auth": {"autoscaling": {"maxReplicas": 1}}}, "services.auth.autoscaling.maxReplicas",
+     ["below minReplicas (2)", "raise maxReplicas to at least 2"]),
+    ({"search": {**SIZE, "autoscaling": {"minReplicas": 1}}}, "services.search.autoscaling.minReplicas",
+     ["goes down with its pod", "disable autoscaling for a deliberate singleton"]),
+    ({"search": {**SIZE, "autoscaling": {"minReplicas": 3}}}, "services.search.replicas",
+     ["between minReplicas (3) and maxReplicas (10)", "inside the autoscaling bounds"]),
+    ({"search": {**SIZE, "ingressPath": "/search", "callers": ["conversation"]}}, "services.search.callers",
+     ["published at /search", "would not admit the load balancer", "add 'ingress' to callers"]),
+    # Needs every service at once, so ServicesSettings makes it: conversation serves / in the presets.
+    ({"search": {**SIZE, "ingressPath": "/", "callers": ["ingress"]}}, "services.search.ingressPath",
+     ["conversation already serves / on the public ingress", "its own path prefix"]),
 ]
 
 
@@ -217,3 +230,137 @@ def test_the_readmes_service_set_example_is_a_valid_stack():
     config = build_stack_config({"tier": "growth", "overrides": overrides}, stack="test")
     assert list(config.services.services) == ["conversation", "model", "memory", "monitoring", "search"]
     assert config.services.search.cache and not config.services.search.database
+
+
+def _only_error(caught) -> tuple[str, str]:
+    """The one error's key (the model's location plus the key the check names) and its text."""
+    (error,) = caught.value.errors()
+    context = error.get("ctx") or {}
+    key = ".".join(map(str, (*error["loc"], *filter(None, [context.get("field")]))))
+    return key, f"{error['msg']} {context.get('fix')}"
+
+
+@pytest.mark.parametrize("settings,key,phrases", [
+    ({**SIZE, "replicas": 1}, "replicas", ["between minReplicas (2) and maxReplicas (10)"]),
+    ({**SIZE, "autoscaling": {"minReplicas": 4, "maxReplicas": 3}}, "autoscaling.maxReplicas",
+     ["below minReplicas (4)"]),
+    ({**SIZE, "autoscaling": {"minReplicas": 1}}, "autoscaling.minReplicas", ["goes down with its pod"]),
+    ({**SIZE, "ingressPath": "/search"}, "callers", ["published at /search", "add 'ingress' to callers"]),
+], ids=["replicas-outside-bounds", "max-below-min", "autoscaled-singleton", "published-but-closed"])
+def test_a_service_built_in_python_is_checked_on_its_own(settings, key, phrases):
+    with pytest.raises(ValidationError) as caught:
+        ServiceSettings(**settings)
+    where, text = _only_error(caught)
+    assert where == key, where
+    assert all(phrase in text for phrase in phrases), text
+
+
+def test_a_deliberate_singleton_or_a_public_service_open_to_the_load_balancer_is_accepted():
+    singleton = ServiceSettings(**{**SIZE, "replicas": 1}, autoscaling=AutoscalingSettings(enabled=False))
+    assert singleton.replicas == 1
+    public = ServiceSettings(**SIZE, ingress_path="/search", callers=["ingress"])
+    assert public.ingress_path == "/search"
+
+
+def test_services_built_in_python_may_not_share_a_public_path():
+    public = ServiceSettings(**SIZE, ingress_path="/api", callers=["ingress"])
+    with pytest.raises(ValidationError) as caught:
+        ServicesSettings(search=public, ledger=public)
+    where, text = _only_error(caught)
+    assert where == "ledger.ingressPath" and "search already serves /api" in text, (where, text)
+    with pytest.raises(ValidationError, match="search already serves /api"):
+        preset_settings("growth", "services").with_services(search=public, ledger=public)
+
+
+def test_the_workers_reach_the_shards_and_the_cache_unless_they_say_otherwise():
+    worker = WorkerSettings()
+    assert (worker.database, worker.cache, worker.invokes_models, worker.publishes_metrics) == (True, True, False, False)
+    assert worker.pools == ["workers", "general"]
+    assert preset_settings("pilot", "services").worker.database and preset_settings("hyperscale", "services").worker.cache
+
+
+def _config_maps_mounted(deployment) -> list[str]:
+    volumes = deployment.inputs["spec"]["template"]["spec"].get("volumes", [])
+    return [volume["configMap"]["name"] for volume in volumes if "configMap" in volume]
+
+
+@pytest.fixture(scope="module")
+def with_stateless_workers(tmp_path_factory):
+    return _plan_with(tmp_path_factory.mktemp("workers"), "dev", {"worker": {"database": False, "cache": False}})
+
+
+def test_workers_without_the_database_get_no_user_and_no_connect_grant(with_stateless_workers, with_own_services):
+    plan = with_stateless_workers
+    (job,) = [r for r in plan.kubernetes_objects() if r.inputs.get("kind") == "Job"]
+    sql = json.dumps(job.inputs)
+    assert "svc_worker" not in sql and all(f"svc_{name}" in sql for name in ("auth", "conversation", "memory"))
+    worker = _role_policy(plan, "worker")
+    assert "rds-db:connect" not in _actions(worker)
+    env = _env(_objects(plan, "Deployment", "worker")[0])
+    assert not {"DB_USER", "SHARD_MAP_PATH", "DB_IAM_AUTH"} & set(env)
+    assert not _config_maps_mounted(_objects(plan, "Deployment", "worker")[0])  # no shard map
+    # The same plan with the default workers has all of it (so the assertions above can fail).
+    default = _objects(with_own_services, "Deployment", "worker")[0]
+    assert _env(default)["DB_USER"] == "svc_worker" and _config_maps_mounted(default) == ["shard-map"]
+    assert "rds-db:connect" in _actions(_role_policy(with_own_services, "worker"))
+
+
+def test_workers_without_the_cache_get_no_cache_wiring_and_no_secret_grant(with_stateless_workers, with_own_services):
+    plan = with_stateless_workers
+    env = _env(_objects(plan, "Deployment", "worker")[0])
+    assert not [name for name in env if name.startswith("CACHE_")] and "SEMANTIC_CACHE" not in env
+    worker = _actions(_role_policy(plan, "worker"))
+    assert "secretsmanager:GetSecretValue" not in worker
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"} <= worker  # they still drain the queue
+    assert env["QUEUE_URL"]
+    default = _env(_objects(with_own_services, "Deployment", "worker")[0])
+    assert default["CACHE_HOST"] and "secretsmanager:GetSecretValue" in _actions(_role_policy(with_own_services, "worker"))
+
+
+def test_a_stack_where_no_workload_uses_the_database_creates_no_database_users(tmp_path):
+    services = {name: {"database": False} for name in SEED_SERVICE_NAMES} | {"worker": {"database": False}}
+    plan = _plan_with(tmp_path, "dev", services)
+    assert not [r for r in plan.kubernetes_objects() if r.inputs.get("kind") == "Job"]
+    assert not [r for r in plan.run.resources if "db-users" in r.name]
+    assert not any("rds-db:connect" in _actions(json.loads(r.inputs["policy"]))
+                   for r in plan.run.of_type("aws:iam/rolePolicy:RolePolicy") if "-agents-" in r.name)
+
+
+def test_workers_call_models_publish_metrics_and_prefer_pools_they_state():
+    resources = record(lambda: _services("enterprise", worker={"invokesModels": True, "publishesMetrics": True,
+                                                               "pools": ["system", "workers"]}))
+    (policy,) = [r for r in resources if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name == "agents-worker-policy"]
+    actions = _actions(json.loads(policy.inputs["policy"]))
+    assert {"bedrock:InvokeModel", "cloudwatch:PutMetricData", "sqs:ReceiveMessage"} <= actions
+    (worker,) = _kind(resources, "Deployment", "worker")
+    affinity = worker.inputs["spec"]["template"]["spec"]["affinity"]["nodeAffinity"]
+    pools = [term["preference"]["matchExpressions"][0]["values"][0]
+             for term in affinity["preferredDuringSchedulingIgnoredDuringExecution"]]
+    assert pools == ["system", "workers"]
+    defaults = record(lambda: _services("enterprise"))
+    (plain,) = [r for r in defaults if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name == "agents-worker-policy"]
+    assert not {"bedrock:InvokeModel", "cloudwatch:PutMetricData"} & _actions(json.loads(plain.inputs["policy"]))
+
+
+def test_the_stack_loader_still_refuses_an_edge_with_no_public_service():
+    # Needs the edge settings beside the services, so it stays a rule of the whole stack.
+    internal = {name: {"ingressPath": None, "callers": ["worker"]} for name in ("auth", "conversation")}
+    with pytest.raises(StackConfigError) as caught:
+        build_stack_config({"tier": "growth", "overrides": {"edge": {"zoneName": "example.com"},
+                                                            "services": internal}}, stack="test")
+    (issue,) = caught.value.issues
+    assert issue.path == "tierstack:overrides.edge.zoneName" and issue.value == "example.com"
+    assert "no service has an ingressPath" in issue.problem
+    assert build_stack_config({"tier": "growth", "overrides": {"edge": {"zoneName": "example.com"}}}, stack="test")
+
+
+def test_worker_bounds_are_the_models_own_check():
+    import pydantic
+
+    from tierstack.config.model import WorkerSettings
+
+    with pytest.raises(pydantic.ValidationError, match="maxReplicas is below minReplicas"):
+        WorkerSettings(min_replicas=5, max_replicas=2)
+    with pytest.raises(StackConfigError, match=r"services\.worker\.maxReplicas"):
+        build_stack_config({"tier": "growth", "overrides": {"services": {"worker": {"minReplicas": 5, "maxReplicas": 2}}}},
+                           stack="test")

@@ -1,8 +1,9 @@
 """``StackConfig``: the validated shape of one stack, a tier preset merged with its overrides.
 
 Field names are snake_case in Python and camelCase in YAML (Pulumi's convention), so errors
-point at the key the user typed. Single-field checks live here; checks that need several
-fields at once (min <= max, AZs a region can give, NAT layout per tier) live in ``rules``.
+point at the key the user typed. Checks a settings model can make from its own fields live here,
+so a program building the settings in Python gets them too; checks that need the rest of the
+stack (AZs a region can give, NAT layout per tier, the edge's origin) live in ``rules``.
 """
 
 from __future__ import annotations
@@ -131,6 +132,20 @@ PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 CpuQuantity = Annotated[str, AfterValidator(_cpu)]
 MemoryQuantity = Annotated[str, AfterValidator(_memory)]
 InstanceType = Annotated[str, AfterValidator(_instance_type)]
+
+
+def _pool_preferences(pools: list[str]) -> list[str]:
+    for pool in pools:
+        if not _LABEL_VALUE.match(pool):
+            raise _fail(f"'{pool}' is not a Kubernetes label value, so no node can carry it as its pool.",
+                        "use the tierstack.io/pool label of a node group, e.g. 'workers' or 'memory'.")
+    if len(set(pools)) != len(pools):
+        raise _fail("the list names a pool twice.", "list each pool once, most preferred first.")
+    return pools
+
+
+# Node pools (tierstack.io/pool label values) a workload prefers, most preferred first.
+PoolPreferences = Annotated[list[str], AfterValidator(_pool_preferences)]
 
 
 class NetworkSettings(_Settings):
@@ -330,7 +345,7 @@ class ServiceSettings(_ContainerSettings):
     publishes_metrics: bool = False
     # Node pools (tierstack.io/pool labels) to prefer, most preferred first; pools the cluster does
     # not have are skipped, and pods still schedule elsewhere when the preferred ones are full.
-    pools: list[str] = Field(default_factory=lambda: list(DEFAULT_POOLS))
+    pools: PoolPreferences = Field(default_factory=lambda: list(DEFAULT_POOLS))
 
     @field_validator("callers")
     @classmethod
@@ -342,16 +357,33 @@ class ServiceSettings(_ContainerSettings):
                             "name another service of the stack, 'worker' or 'ingress' (lowercase).")
         return callers
 
-    @field_validator("pools")
-    @classmethod
-    def _pool_labels(cls, pools: list[str]) -> list[str]:
-        for pool in pools:
-            if not _LABEL_VALUE.match(pool):
-                raise _fail(f"'{pool}' is not a Kubernetes label value, so no node can carry it as its pool.",
-                            "use the tierstack.io/pool label of a node group, e.g. 'workers' or 'memory'.")
-        if len(set(pools)) != len(pools):
-            raise _fail("the list names a pool twice.", "list each pool once, most preferred first.")
-        return pools
+    @model_validator(mode="after")
+    def _replicas_within_autoscaling(self) -> "ServiceSettings":
+        scaling = self.autoscaling
+        if not scaling.enabled:
+            return self
+        if scaling.min_replicas > scaling.max_replicas:
+            raise _fail(f"maxReplicas is below minReplicas ({scaling.min_replicas}).",
+                        f"raise maxReplicas to at least {scaling.min_replicas} or lower minReplicas.",
+                        field="autoscaling.maxReplicas")
+        if scaling.min_replicas < 2:
+            raise _fail("an autoscaled service with one replica goes down with its pod.",
+                        "use minReplicas of 2 or more, or disable autoscaling for a deliberate singleton.",
+                        field="autoscaling.minReplicas")
+        if not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
+            raise _fail(f"the starting replica count must lie between minReplicas ({scaling.min_replicas}) and "
+                        f"maxReplicas ({scaling.max_replicas}).",
+                        "choose replicas inside the autoscaling bounds.", field="replicas")
+        return self
+
+    @model_validator(mode="after")
+    def _published_service_admits_the_load_balancer(self) -> "ServiceSettings":
+        if self.ingress_path is not None and "ingress" not in self.callers:
+            raise _fail(f"the service is published at {self.ingress_path} but its NetworkPolicy would not admit "
+                        "the load balancer.",
+                        "add 'ingress' to callers, or remove ingressPath to keep the service internal.",
+                        field="callers")
+        return self
 
 
 class IngressSettings(_Settings):
@@ -385,12 +417,39 @@ class QueueSettings(_Settings):
 
 
 class WorkerSettings(_ContainerSettings):
+    """The queue workers: their container, KEDA scaling on the queue's depth, and what they reach.
+
+    The workers always read the queue (QUEUE_URL, and permission to receive and delete); the rest
+    of their access is stated like a service's, defaulting to the long work the seed's services
+    enqueue: the shards and the cache, on the general workers.
+    """
+
     cpu: CpuQuantity = "500m"
     memory: MemoryQuantity = "1Gi"
     min_replicas: int = Field(2, ge=0, le=1000)
     max_replicas: int = Field(10, ge=1, le=1000)
     # Visible messages per replica KEDA aims for.
     messages_per_replica: int = Field(5, ge=1, le=10_000)
+    # Signs in to the database shards as its own IAM-authenticated PostgreSQL user (svc_worker, in
+    # DB_USER) and reads the shard map (SHARD_MAP_PATH).
+    database: bool = True
+    # Gets the cache's endpoint (CACHE_HOST, CACHE_PORT) and read access to its auth token.
+    cache: bool = True
+    # May call Bedrock models in its region.
+    invokes_models: bool = False
+    # May publish CloudWatch metrics under the services' namespace (tierstack/agents).
+    publishes_metrics: bool = False
+    # Node pools (tierstack.io/pool labels) to prefer, most preferred first; pools the cluster does
+    # not have are skipped, and pods still schedule elsewhere when the preferred ones are full.
+    pools: PoolPreferences = Field(default_factory=lambda: list(DEFAULT_POOLS))
+
+    @model_validator(mode="after")
+    def _scaling_bounds(self) -> "WorkerSettings":
+        if self.min_replicas > self.max_replicas:
+            raise _fail(f"maxReplicas is below minReplicas ({self.min_replicas}).",
+                        f"raise maxReplicas to at least {self.min_replicas} or lower minReplicas.",
+                        field="maxReplicas")
+        return self
 
 
 class ServicesSettings(_Settings):
@@ -441,7 +500,14 @@ class ServicesSettings(_Settings):
                         "define at least one service under services.<name> (replicas, cpu and memory), or keep "
                         "a preset's.")
         known = (*services, *WORKLOAD_CALLERS)
+        published: dict[str, str] = {}
         for name, service in services.items():
+            path = service.ingress_path
+            if path is not None:
+                if path in published:
+                    raise _fail(f"{published[path]} already serves {path} on the public ingress.",
+                                "give each public service its own path prefix.", field=f"{name}.ingressPath")
+                published[path] = name
             for caller in service.callers:
                 if caller not in known:
                     raise _fail(

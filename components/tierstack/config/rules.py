@@ -98,32 +98,10 @@ def node_group_bounds(config: StackConfig) -> Iterator[Finding]:
                        "use instance types of the AMI's architecture, or change amiType to match.")
 
 
-def service_replica_bounds(config: StackConfig) -> Iterator[Finding]:
-    for name, service in config.services.items():
-        scaling = service.autoscaling
-        base = ("services", name)
-        if not scaling.enabled:
-            continue
-        if scaling.min_replicas > scaling.max_replicas:
-            yield (base + ("autoscaling", "maxReplicas"), scaling.max_replicas,
-                   f"maxReplicas is below minReplicas ({scaling.min_replicas}).",
-                   f"raise maxReplicas to at least {scaling.min_replicas} or lower minReplicas.")
-        if scaling.min_replicas < 2:
-            yield (base + ("autoscaling", "minReplicas"), scaling.min_replicas,
-                   "an autoscaled service with one replica goes down with its pod.",
-                   "use minReplicas of 2 or more, or disable autoscaling for a deliberate singleton.")
-        if not scaling.min_replicas <= service.replicas <= scaling.max_replicas:
-            yield (base + ("replicas",), service.replicas,
-                   f"the starting replica count must lie between minReplicas ({scaling.min_replicas}) and maxReplicas ({scaling.max_replicas}).",
-                   "choose replicas inside the autoscaling bounds.")
-
-
 def worker_scaling(config: StackConfig) -> Iterator[Finding]:
     worker = config.services.worker
     base = ("services", "worker")
-    if worker.min_replicas > worker.max_replicas:
-        yield (base + ("maxReplicas",), worker.max_replicas, f"maxReplicas is below minReplicas ({worker.min_replicas}).",
-               f"raise maxReplicas to at least {worker.min_replicas} or lower minReplicas.")
+    # The bounds themselves are WorkerSettings' own check; scaling to zero depends on the tier.
     if worker.min_replicas == 0 and config.tier is not Tier.PILOT:
         yield (base + ("minReplicas",), 0,
                f"the {config.tier.value} tier is a production tier; a worker pool scaled to zero makes the first "
@@ -131,22 +109,10 @@ def worker_scaling(config: StackConfig) -> Iterator[Finding]:
                "keep minReplicas at 1 or more (the presets use 2); only pilot may scale workers to zero.")
 
 
-def ingress_routes(config: StackConfig) -> Iterator[Finding]:
-    seen: dict[str, str] = {}
-    for name, service in config.services.items():
-        path = service.ingress_path
-        if path is None:
-            continue
-        base = ("services", name)
-        if path in seen:
-            yield (base + ("ingressPath",), path, f"{seen[path]} already serves {path} on the public ingress.",
-                   "give each public service its own path prefix.")
-        seen[path] = name
-        if "ingress" not in service.callers:
-            yield (base + ("callers",), list(service.callers),
-                   f"{name} is published at {path} but its NetworkPolicy would not admit the load balancer.",
-                   "add 'ingress' to callers, or remove ingressPath to keep the service internal.")
-    if not seen and config.edge.zone_name:
+def edge_reaches_a_public_service(config: StackConfig) -> Iterator[Finding]:
+    # Each service's route (a path of its own, open to the load balancer) is the services
+    # settings' to check; whether the edge has an origin needs the edge settings too.
+    if config.edge.zone_name and not any(service.ingress_path for _, service in config.services.items()):
         yield (("edge", "zoneName"), config.edge.zone_name,
                "the global edge fronts the public API, but no service has an ingressPath, so there is no load "
                "balancer for it to reach.",
@@ -312,9 +278,8 @@ RULES: tuple[Rule, ...] = (
     shared_nat_only_for_pilot,
     public_endpoint_is_scoped,
     node_group_bounds,
-    service_replica_bounds,
     worker_scaling,
-    ingress_routes,
+    edge_reaches_a_public_service,
     data_tier_shape,
     active_shards_exist,
     cache_node_totals,

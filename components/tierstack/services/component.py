@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from tierstack.aws import policies
 from tierstack.aws.context import aws_context
-from tierstack.config.model import ServicesSettings, ServiceSettings
+from tierstack.config.model import ServicesSettings, ServiceSettings, WorkerSettings
 from tierstack.config.tiers import DEFAULT_POOLS
 from tierstack.data import DatabaseUsers, DatabaseUsersArgs, ShardedDatabase, database_user
 from tierstack.documented import documented
@@ -45,13 +45,8 @@ class WorkloadAccess:
     pools: Sequence[str] = DEFAULT_POOLS
 
     @classmethod
-    def of(cls, service: ServiceSettings) -> "WorkloadAccess":
-        return cls(database=service.database, cache=service.cache, pools=tuple(service.pools))
-
-
-# The queue workers do the long work services enqueue, so they read and write the shards and the
-# cache, on the general workers.
-WORKER_ACCESS = WorkloadAccess(database=True, cache=True)
+    def of(cls, workload: ServiceSettings | WorkerSettings) -> "WorkloadAccess":
+        return cls(database=workload.database, cache=workload.cache, pools=tuple(workload.pools))
 
 
 @documented
@@ -168,6 +163,11 @@ class AgentServices(pulumi.ComponentResource):
             return [grant for wanted, grant in ((service.enqueues, queue_producer), (service.invokes_models, model_invoker),
                                                 (service.publishes_metrics, metrics_publisher)) if wanted]
 
+        def worker_grants(worker: WorkerSettings) -> list:
+            """The workers always drain the queue; the rest is what their settings declare."""
+            return [queue_consumer, *(grant for wanted, grant in (
+                (worker.invokes_models, model_invoker), (worker.publishes_metrics, metrics_publisher)) if wanted)]
+
         data_ready = self._shard_map(name, args, space)
         queue_env = [{"name": "QUEUE_URL", "value": self.queue.url}]
         self.services = {}
@@ -182,15 +182,16 @@ class AgentServices(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self))
 
         worker = settings.worker
+        worker_access = WorkloadAccess.of(worker)
         self.worker = AgentService(f"{name}-{WORKER}", AgentServiceArgs(
             workload=Workload(
                 name=WORKER, namespace=namespace, role="worker", image=worker.image, port=worker.port,
                 health_path=worker.health_path, cpu=worker.cpu, memory=worker.memory, args=worker.args,
-                env=[*self._env(args, worker.env, WORKER, WORKER_ACCESS), *queue_env], replicas=None,
-                preferred_pools=self._pools(WORKER_ACCESS, args),
-                config_mount=self._config_mount(WORKER_ACCESS, args)),
+                env=[*self._env(args, worker.env, WORKER, worker_access), *queue_env], replicas=None,
+                preferred_pools=self._pools(worker_access, args),
+                config_mount=self._config_mount(worker_access, args)),
             cluster=args.cluster, callers=[], expose=False,
-            iam_policy=self._policy(WORKER, [queue_consumer], WORKER_ACCESS, args),
+            iam_policy=self._policy(WORKER, worker_grants(worker), worker_access, args),
             depends_on=[space, *data_ready],
         ), opts=pulumi.ResourceOptions(parent=self))
         self._queue_scaling(name, args, controllers, space)
@@ -249,17 +250,22 @@ class AgentServices(pulumi.ComponentResource):
                                         {"app.kubernetes.io/part-of": manifests.PART_OF}),
             data={SHARD_MAP_FILE: args.data.shard_map_json},
             opts=pulumi.ResourceOptions(parent=self, provider=args.cluster.provider, depends_on=[space]))
+        workloads = self._database_users(args.settings)
+        if not workloads:
+            # No workload signs in to the shards, so there is no user to create.
+            return [config_map]
         # The services' database users (IAM authentication) exist before any service starts.
         users = DatabaseUsers(f"{name}-db-users", DatabaseUsersArgs(
             cluster=args.cluster, namespace=args.settings.namespace, shards=args.data.database,
-            users=[database_user(n) for n in sorted(self._database_users(args.settings))],
+            users=[database_user(n) for n in sorted(workloads)],
             depends_on=[space]), opts=pulumi.ResourceOptions(parent=self))
         return [config_map, users.job]
 
     @staticmethod
     def _database_users(settings: ServicesSettings) -> list[str]:
         """The workloads that sign in to the shards, each as a PostgreSQL user of its own."""
-        return [*(name for name, service in settings.items() if service.database), WORKER]
+        services = [name for name, service in settings.items() if service.database]
+        return [*services, WORKER] if settings.worker.database else services
 
     @staticmethod
     def _policy(service_name: str, own: Sequence[pulumi.Input[dict]], access: WorkloadAccess,
