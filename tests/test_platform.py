@@ -193,3 +193,20 @@ def test_each_cell_runs_its_monitoring_stack_and_splits_the_cost_alerts():
         # The stack's daily levels (derived from its estimate), shared by the two regions.
         assert cost["warning"].endswith(f"> {daily.warning / 2:g}") and cost["critical"].endswith(
             f"> {daily.critical / 2:g}"), cost
+
+
+def test_every_dr_secondary_is_watched_in_its_own_region_for_how_far_it_trails():
+    plan = cached_plan("dev", "enterprise")
+    secondaries = [r for r in plan.custom_resources if r.type == "aws:rds/cluster:Cluster" and "-db-dr-" in r.name]
+    assert secondaries
+    alarms = {r.inputs["dimensions"]["DBClusterIdentifier"]: r for r in plan.custom_resources
+              if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"
+              and r.inputs.get("metricName") == "AuroraGlobalDBReplicationLag"}
+    topics = {r.provider: r.outputs["arn"] for r in plan.custom_resources
+              if r.type == "aws:sns/topic:Topic" and "-obs-alerts" in r.name}
+    for cluster in secondaries:
+        alarm = alarms[cluster.inputs["clusterIdentifier"]]
+        assert alarm.provider == cluster.provider  # the secondary's region
+        assert alarm.inputs["alarmActions"] == [topics[cluster.provider]]
+    # Primaries have no secondary to trail.
+    assert len(alarms) == len(secondaries)

@@ -20,6 +20,8 @@ class AuroraCluster:
     """One Aurora cluster, by identifier (CloudWatch's DBClusterIdentifier)."""
 
     identifier: pulumi.Input[str]
+    # A global database's secondary in another region: also watched for how far it trails the primary.
+    global_secondary: bool = False
 
 
 @dataclass(frozen=True)

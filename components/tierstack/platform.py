@@ -288,12 +288,20 @@ class AgentPlatform(pulumi.ComponentResource):
         for region in config.regions:
             target = config.data.database.dr_region_for(region, config.regions)
             source, destination = self.cells[region], self.cells[target]
+            replica_name = f"{source.cell_name}-db-dr-{region_code(target)}"
             self.replicas[region] = ShardedDatabaseReplica(
-                f"{source.cell_name}-db-dr-{region_code(target)}", ShardedDatabaseReplicaArgs(
+                replica_name, ShardedDatabaseReplicaArgs(
                     primary=source.database, settings=config.data.database, region=target,
                     placement=destination.placement, protect=config.production,
                     # KMS keys are regional: the secondary's logs use its own region's key.
                     log_kms_key_arn=destination.logs_key.arn, log_retention_days=config.cluster.log_retention_days),
+                opts=tagged({"tierstack:region": target, "tierstack:replica-of": region},
+                            pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]})))
+            # The secondaries are watched in their own region, notifying that region's alert topic.
+            ManagedServiceAlarms(f"{replica_name}-alarms", ManagedServiceAlarmsArgs(
+                settings=regional_share(config.observability, len(config.regions)), region=target,
+                name_prefix=replica_name, topic_arn=destination.observability.alert_topic_arn,
+                aurora_clusters=self.replicas[region].monitored, dashboard=False),
                 opts=tagged({"tierstack:region": target, "tierstack:replica-of": region},
                             pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]})))
 

@@ -401,6 +401,8 @@ class ShardedDatabaseReplica(pulumi.ComponentResource):
     """Secondary clusters of a global sharded database, in a second region, for disaster recovery."""
 
     shards: list[DatabaseShard]
+    # Each secondary cluster, for the alarms in its region (including how far it trails the primary).
+    monitored: list[AuroraCluster]
 
     def __init__(self, name: str, args: ShardedDatabaseReplicaArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:data:ShardedDatabaseReplica", name, None, opts)
@@ -418,4 +420,5 @@ class ShardedDatabaseReplica(pulumi.ComponentResource):
             ), opts=pulumi.ResourceOptions(parent=self))
             for index, primary in enumerate(args.primary.shards)
         ]
+        self.monitored = [AuroraCluster(shard.cluster.cluster_identifier, global_secondary=True) for shard in self.shards]
         self.register_outputs({})

@@ -84,6 +84,13 @@ def aurora_alarms(index: int, cluster: AuroraCluster, settings: ObservabilitySet
         AlarmSpec(f"aurora-{index}-replica-lag", ["aurora-replica-lag-", cid],
                   f"Aurora replica lag above {settings.alerts.db_replica_lag_seconds:g} s", metric="AuroraReplicaLag",
                   threshold=settings.alerts.db_replica_lag_seconds * 1000, **common),
+        # Milliseconds a secondary region trails the primary (AWS/RDS, per secondary cluster): the
+        # data a regional failover would lose.
+        *([AlarmSpec(f"aurora-{index}-global-lag", ["aurora-global-lag-", cid],
+                     f"Aurora global replication lag above {settings.alerts.db_replica_lag_seconds:g} s",
+                     metric="AuroraGlobalDBReplicationLag",
+                     threshold=settings.alerts.db_replica_lag_seconds * 1000, **common)]
+          if cluster.global_secondary else []),
     ]
 
 
@@ -203,11 +210,13 @@ class ManagedServiceAlarmsArgs:
     # ALB dimensions ("app/<name>/<id>"); the load balancer controller creates the ALB.
     load_balancers: Sequence[pulumi.Input[str]] = ()
     edge: Optional[EdgeAlarms] = None
+    # A CloudWatch dashboard of these resources; False where the region's own alarms already have one.
+    dashboard: bool = True
 
 
 class ManagedServiceAlarms(pulumi.ComponentResource):
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
-    dashboard: aws.cloudwatch.Dashboard
+    dashboard: Optional[aws.cloudwatch.Dashboard]
 
     def __init__(self, name: str, args: ManagedServiceAlarmsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:observability:ManagedServiceAlarms", name, None, opts)
@@ -225,7 +234,7 @@ class ManagedServiceAlarms(pulumi.ComponentResource):
             self.alarms.update({spec.key: self._alarm(name, args, spec, args.edge.topic_arn, edge_opts)
                                 for spec in cloudfront_alarms(args.edge.distribution_id, settings)})
 
-        self.dashboard = self._dashboard(name, args)
+        self.dashboard = self._dashboard(name, args) if args.dashboard else None
         self.register_outputs({"alarm_count": len(self.alarms)})
 
     @staticmethod
