@@ -8,12 +8,13 @@ from tierstack.platform import AgentPlatform, AgentPlatformArgs
 
 try:
     config = load_from_pulumi()
+    # Every physical name starts with this, so it is budgeted to keep them all within AWS's limits.
+    # The platform refuses a config it cannot build (e.g. budgets it cannot derive) before it
+    # registers anything, with the same kind of error.
+    platform = AgentPlatform(platform_name(pulumi.get_project(), config.environment), AgentPlatformArgs(config=config))
 except StackConfigError as error:
     # RunError prints the message alone: the user needs the key and the fix, not a traceback.
     raise pulumi.RunError(str(error)) from None
-
-# Every physical name starts with this, so it is budgeted to keep them all within AWS's limits.
-platform = AgentPlatform(platform_name(pulumi.get_project(), config.environment), AgentPlatformArgs(config=config))
 
 pulumi.export("tier", config.tier.value)
 pulumi.export("regions", config.regions)

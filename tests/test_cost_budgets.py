@@ -13,7 +13,7 @@ from tierstack.cost.budgets import budget_basis, with_derived_budgets
 from tierstack.cost.configured import estimate_config
 from tierstack.cost.estimate import estimate_stack_plan
 from tierstack.cost.prices import load_price_book
-from tierstack.cost.stack import stack_config
+from tierstack.tooling.cost import stack_config
 from tierstack.cost.usage import DAYS_PER_MONTH
 from tierstack.policy.model import Context, Resource
 from tierstack.policy.rules import RESOURCE_RULES
@@ -110,18 +110,33 @@ def test_a_budget_set_below_the_estimate_is_reported_by_the_plan_gate():
     assert "below the stack's estimated" in found[0].message and not found[0].mandatory
 
 
-def test_a_region_the_snapshot_does_not_price_needs_budgets_set_before_anything_is_created():
-    from tierstack.config import StackConfigError, build_stack_config
+def test_a_region_the_snapshot_does_not_price_needs_budgets_set_before_anything_is_created(tmp_path):
+    from tierstack.config import StackConfigError
     from tierstack.cost.prices import load_price_book
+    from tierstack.tooling.plan import PlanConfigError, plan_stack
+    from tierstack.tooling.stackfiles import find_project
 
     unpriced = "ap-southeast-2"
     assert unpriced not in load_price_book().regions
     raw = {"tier": "pilot", "regions": [unpriced]}
+    config = build_stack_config(raw, stack="dev", home_region=unpriced, deployment=True)
     with pytest.raises(StackConfigError) as error:
-        build_stack_config(raw, stack="dev", home_region=unpriced, deployment=True)
+        with_derived_budgets(config)
     message = str(error.value)
     assert "observability.cost.monthlyBudgetUsd" in message and f"--regions {unpriced}" in message
     given = {**raw, "overrides": {"observability": {"cost": {
         "monthlyBudgetUsd": 2000, "dailyUsd": {"warning": 100, "critical": 200}}}}}
-    config = build_stack_config(given, stack="dev", home_region=unpriced, deployment=True)
-    assert config.observability.cost.monthly_budget_usd == 2000
+    derived, estimate = with_derived_budgets(build_stack_config(given, stack="dev", home_region=unpriced, deployment=True))
+    assert estimate is None and derived.observability.cost.monthly_budget_usd == 2000
+
+    # Through the program: refused before anything is registered, as a config error (exit 2 in the CLI).
+    project = tmp_path / "project"
+    project.mkdir()
+    source = find_project().root
+    (project / "Pulumi.yaml").write_text((source / "Pulumi.yaml").read_text())
+    (project / "infra").symlink_to(source / "infra")
+    (project / "Pulumi.dev.yaml").write_text(
+        f"config:\n  aws:region: {unpriced}\n  tierstack:tier: pilot\n  tierstack:regions: [{unpriced}]\n")
+    with pytest.raises(PlanConfigError) as planned:
+        plan_stack("dev", project=find_project(project))
+    assert f"--regions {unpriced}" in str(planned.value) and planned.value.resources_registered == 0

@@ -13,7 +13,7 @@ from tierstack.cost import refresh
 from tierstack.cost.estimate import estimate_stack_plan, tier_cost
 from tierstack.cost.prices import aurora_instance_key, load_price_book
 from tierstack.cost.render import money, render_tiers
-from tierstack.cost.stack import stack_config, tier_overrides
+from tierstack.tooling.cost import stack_config, tier_overrides
 from tierstack.cost.usage import HOURS_PER_MONTH
 from tierstack.tooling.cli import EXIT_CONFIG, main
 from tierstack.tooling.plan import ANY_TIER_ASSUMPTIONS

@@ -9,7 +9,8 @@ MODULES = [
     "tierstack.config", "tierstack.network", "tierstack.cluster", "tierstack.services", "tierstack.data",
     "tierstack.edge", "tierstack.observability", "tierstack.platform", "tierstack.sharding",
     "tierstack.policy.rules", "tierstack.policy.pack", "tierstack.tooling.cli", "tierstack.package",
-    "tierstack.addons", "tierstack.tagging", "tierstack.monitored", "tierstack.kube",
+    "tierstack.addons", "tierstack.tagging", "tierstack.monitored", "tierstack.kube", "tierstack.cost",
+    "tierstack.cost.budgets", "tierstack.cost.estimate", "tierstack.tooling.cost", "tierstack.config.demand",
 ]
 
 
@@ -21,11 +22,11 @@ def test_module_imports_first(module):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-# The packages that create resources. The config layer sits below all of them (DESIGN.md's
+# The packages that create resources, and the ones built on them (cost, tooling). The config layer sits below all of them (DESIGN.md's
 # layers), so a library user can validate settings without loading a provider SDK.
-COMPONENT_PACKAGES = ("tierstack.network", "tierstack.cluster", "tierstack.services", "tierstack.data",
+ABOVE_CONFIG = ("tierstack.network", "tierstack.cluster", "tierstack.services", "tierstack.data",
                       "tierstack.edge", "tierstack.observability", "tierstack.platform", "tierstack.aws",
-                      "tierstack.kube", "tierstack.deploy", "tierstack.tooling", "tierstack.policy")
+                      "tierstack.kube", "tierstack.deploy", "tierstack.tooling", "tierstack.policy", "tierstack.cost")
 
 
 def test_config_layer_loads_no_component_package_or_provider():
@@ -33,7 +34,7 @@ def test_config_layer_loads_no_component_package_or_provider():
             "print('\\n'.join(sorted(m for m in sys.modules if m.startswith(('tierstack', 'pulumi')))))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert "tierstack.config.model" in loaded
-    leaked = [m for m in loaded if m.startswith(COMPONENT_PACKAGES) or m.split(".")[0].startswith("pulumi")]
+    leaked = [m for m in loaded if m.startswith(ABOVE_CONFIG) or m.split(".")[0].startswith("pulumi")]
     assert leaked == []
 
 
@@ -49,5 +50,5 @@ def test_config_sources_import_no_component_package_even_late():
         for node in ast.walk(ast.parse(source.read_text())):
             names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
                      else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
-            offenders += [f"{source.name}:{node.lineno} {n}" for n in names if n.startswith(COMPONENT_PACKAGES)]
+            offenders += [f"{source.name}:{node.lineno} {n}" for n in names if n.startswith(ABOVE_CONFIG)]
     assert offenders == []

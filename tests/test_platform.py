@@ -8,7 +8,7 @@ from tierstack.edge import naming
 
 from conftest import cached_plan, project
 from tierstack.cost.budgets import with_derived_budgets
-from tierstack.cost.stack import stack_config
+from tierstack.tooling.cost import stack_config
 
 
 def _aws_providers(plan):

@@ -6,7 +6,8 @@ import json
 import pytest
 import yaml
 
-from tierstack.catalog.quotas import SERVICE_QUOTAS, regional_demand
+from tierstack.catalog.quotas import SERVICE_QUOTAS
+from tierstack.config.demand import regional_demand
 from tierstack.config import StackConfigError, build_stack_config
 from tierstack.config import rules
 from tierstack.config.loader import raw_from_engine_config

@@ -243,10 +243,12 @@ class AgentPlatform(pulumi.ComponentResource):
     providers: dict[str, aws.Provider]
 
     def __init__(self, name: str, args: AgentPlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        # Budgets and cost alerts the stack file leaves unset follow the stack's estimate. Derived
+        # before anything is registered: a stack the price snapshot cannot cover is refused here.
+        config, estimate = with_derived_budgets(args.config)
         super().__init__("tierstack:platform:AgentPlatform", name, None, tagged(platform_tags(args.config), opts))
+        self.cost_estimate = estimate
         self.cells = {}
-        # Budgets and cost alerts the stack file leaves unset follow the stack's estimate.
-        config, self.cost_estimate = with_derived_budgets(args.config)
         self.providers = {
             region: aws.Provider(f"{name}-{region_code(region)}-aws", region=region,
                                  opts=pulumi.ResourceOptions(parent=self))
@@ -272,7 +274,7 @@ class AgentPlatform(pulumi.ComponentResource):
         self.budgets = CostBudgets(f"{name}-budgets", CostBudgetsArgs(
             settings=config.observability, name_prefix=name, topic_arn=home.observability.alert_topic_arn,
             cost_filter_tags={"Environment": args.config.environment},
-        ), opts=tagged(self.cost_estimate.tags(), pulumi.ResourceOptions(
+        ), opts=tagged(self.cost_estimate.tags() if self.cost_estimate else {}, pulumi.ResourceOptions(
             parent=self, providers={"aws": self.providers[args.config.regions[0]]})))
         self.register_outputs({
             "regions": list(self.cells),

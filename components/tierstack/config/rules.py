@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from tierstack.catalog import aws as catalog
-from tierstack.catalog import data_services, quotas
+from tierstack.catalog import data_services
+from tierstack.catalog.quotas import SERVICE_QUOTAS
+from tierstack.config import demand
 from tierstack.config.model import DEMO_IMAGE_REPOSITORY, StackConfig
 from tierstack.config.tiers import Tier
-from tierstack.cost.budgets import budget_basis
-from tierstack.cost.charges import MissingPrice
 
 Finding = tuple[tuple[Any, ...], Any, str, str]
 Rule = Callable[[StackConfig], Iterator[Finding]]
@@ -247,16 +247,16 @@ def region_count_matches(config: StackConfig) -> Iterator[Finding]:
 
 
 def quotas_fit_the_demand(config: StackConfig) -> Iterator[Finding]:
-    demand = quotas.regional_demand(config)
-    for key, quota in quotas.SERVICE_QUOTAS.items():
+    needs = demand.regional_demand(config)
+    for key, quota in SERVICE_QUOTAS.items():
         configured = config.quotas.value(key)
         # One setting covers every region, so it has to fit the hungriest one.
-        needed_anywhere = max(need[key] for need in demand.values())
-        for region, need in demand.items():
+        needed_anywhere = max(need[key] for need in needs.values())
+        for region, need in needs.items():
             if need[key] <= configured:
                 continue
             yield (("quotas", key), configured,
-                   f"{region} needs {need[key]} {quota.unit} ({quotas.demand_reason(config, key, region)}) but the account's "
+                   f"{region} needs {need[key]} {quota.unit} ({demand.demand_reason(config, key, region)}) but the account's "
                    f"{quota.name} quota ({quota.code}) is {configured}.",
                    f"request an increase of {quota.name} ({quota.code}) in {region} to at least {need[key]} in "
                    f"Service Quotas, then set tierstack:quotas.{key}: {needed_anywhere}.")
@@ -290,28 +290,9 @@ RULES: tuple[Rule, ...] = (
     region_count_matches,
 )
 
-def budgets_can_be_derived(config: StackConfig) -> Iterator[Finding]:
-    # Budgets the stack leaves unset follow its estimate (tierstack.cost.budgets); a region or a
-    # size the bundled price snapshot does not cover leaves nothing to derive them from.
-    given = config.observability.cost.model_fields_set
-    if {"monthly_budget_usd", "daily_usd"} <= given:
-        return
-    try:
-        budget_basis(config)
-    except MissingPrice as missing:
-        yield (
-            ("observability", "cost", "monthlyBudgetUsd"), None,
-            f"the budgets are derived from the stack's cost estimate, but {missing}.",
-            "set observability.cost.monthlyBudgetUsd and observability.cost.dailyUsd (warning, critical) "
-            "yourself, or refresh the price snapshot for these regions with `tierstack cost refresh-prices "
-            f"--regions {' '.join(config.regions)}`.",
-        )
-
-
 DEPLOYMENT_RULES: tuple[Rule, ...] = (
     quotas_fit_the_demand,
     private_endpoints_reachable,
-    budgets_can_be_derived,
 )
 
 

@@ -8,7 +8,7 @@ the model router save. These settings say it. Every field has a default; the few
 better.
 
 Part of the config layer like every settings model: it imports no component package, only
-the price snapshot's list of models (pure data), so ``StackConfig`` can include it.
+the catalog's list of models (pure data), so ``StackConfig`` can include it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Optional
 
 from pydantic import Field, field_validator, model_validator
 
-from tierstack.cost.prices import BEDROCK_MODELS
+from tierstack.catalog.models import BEDROCK_MODELS
 from tierstack.settings_base import Settings as _Settings
 from tierstack.settings_base import fail as _fail
 

@@ -23,7 +23,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from tierstack.config.errors import MISSING, ConfigIssue, StackConfigError
 from tierstack.cost.ai import ai_profile, estimate_ai
+from tierstack.cost.charges import MissingPrice
 from tierstack.cost.configured import estimate_config
 from tierstack.cost.prices import PriceBook, load_price_book
 from tierstack.cost.usage import DAYS_PER_MONTH
@@ -62,9 +64,26 @@ def budget_basis(config: "StackConfig", book: Optional[PriceBook] = None) -> Bud
     return BudgetBasis(infrastructure.total_monthly, infrastructure.total_monthly_high, ai.monthly)
 
 
-def with_derived_budgets(config: "StackConfig", book: Optional[PriceBook] = None) -> tuple["StackConfig", BudgetBasis]:
-    """``config`` with the budget settings it leaves unset derived from its estimate, and that estimate."""
-    basis = budget_basis(config, book)
+def with_derived_budgets(config: "StackConfig", book: Optional[PriceBook] = None
+                         ) -> tuple["StackConfig", Optional[BudgetBasis]]:
+    """``config`` with the budget settings it leaves unset derived from its estimate, and that estimate
+    (None when the snapshot cannot price the stack and the stack sets every budget itself).
+
+    Raises ``StackConfigError`` naming the budget keys and the fix when the snapshot cannot price
+    the stack (a region or size it does not cover) and the stack leaves a budget unset: the
+    platform calls this before it registers anything.
+    """
+    try:
+        basis = budget_basis(config, book)
+    except MissingPrice as missing:
+        if {"monthly_budget_usd", "daily_usd"} <= config.observability.cost.model_fields_set:
+            return config, None
+        raise StackConfigError(config.environment, [ConfigIssue(
+            "tierstack:overrides.observability.cost.monthlyBudgetUsd", MISSING,
+            f"the budgets are derived from the stack's cost estimate, but {missing}.",
+            "set observability.cost.monthlyBudgetUsd and observability.cost.dailyUsd (warning, critical) "
+            "yourself, or refresh the price snapshot for these regions with `tierstack cost refresh-prices "
+            f"--regions {' '.join(config.regions)}`.")]) from None
     cost = config.observability.cost
     given = cost.model_fields_set
     headroom = 1 + cost.budget_headroom_percent / 100

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tierstack.config.demand import dr_secondary_instances
 from tierstack.cost import charges
 from tierstack.cost.charges import Line
 from tierstack.cost.prices import PriceBook
@@ -132,7 +133,7 @@ def _disaster_recovery(estimate: ConfiguredEstimate, config: "StackConfig", book
         return
     usage = estimate.usage
     storage = usage.database_gb / (database.shards * len(config.regions))
-    readers = max(1, min(2, database.readers_per_shard))
+    readers = dr_secondary_instances(database.readers_per_shard)
     for region in config.regions:
         target = database.dr_region_for(region, config.regions)
         for _ in range(database.shards):

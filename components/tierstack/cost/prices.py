@@ -22,7 +22,10 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, NamedTuple
+from typing import Any, Iterator, Mapping
+
+# The price book's model keys are the catalog's slugs; re-exported for the estimator.
+from tierstack.catalog.models import BEDROCK_MODELS, BedrockModel  # noqa: F401
 
 GLOBAL_REGION = "global"
 BUNDLED_SNAPSHOT = Path(__file__).with_name("prices.json")
@@ -39,26 +42,6 @@ class Price:
     def derived(self) -> bool:
         """True when the figure was computed from other published figures rather than read."""
         return self.source.startswith(("derived:", "estimate:"))
-
-
-class BedrockModel(NamedTuple):
-    slug: str  # the key segment: bedrock.<slug>.input.1k-tokens
-    name: str
-    role: str  # "primary" (answers users) or "economy" (the cheaper model routing sends work to)
-
-
-# The on-demand text models the snapshot prices. Which regions offer each is whatever the
-# snapshot holds: ask ``PriceBook.has`` before routing a region's traffic to a model.
-BEDROCK_MODELS: tuple[BedrockModel, ...] = (
-    BedrockModel("anthropic.claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5", "primary"),
-    BedrockModel("anthropic.claude-sonnet-4", "Anthropic Claude Sonnet 4", "primary"),
-    BedrockModel("anthropic.claude-haiku-4-5", "Anthropic Claude Haiku 4.5", "economy"),
-    BedrockModel("anthropic.claude-3-5-haiku", "Anthropic Claude 3.5 Haiku", "economy"),
-    BedrockModel("amazon.nova-pro", "Amazon Nova Pro", "primary"),
-    BedrockModel("amazon.nova-lite", "Amazon Nova Lite", "economy"),
-    BedrockModel("amazon.nova-micro", "Amazon Nova Micro", "economy"),
-    BedrockModel("meta.llama3-3-70b-instruct", "Meta Llama 3.3 70B Instruct", "economy"),
-)
 
 
 def ec2_instance_key(instance_type: str) -> str:

@@ -43,6 +43,7 @@ from tierstack.aws.context import AwsContext, aws_context
 from tierstack.aws.kms import KmsKey, KmsKeyArgs
 from tierstack.config.model import DatabaseSettings
 from tierstack.data.placement import Placement, admit_clients
+from tierstack.config.demand import dr_secondary_instances
 from tierstack.documented import documented
 from tierstack.monitored import AuroraCluster
 
@@ -412,7 +413,7 @@ class ShardedDatabaseReplica(pulumi.ComponentResource):
                 index=index, shard_set=f"{name}", settings=args.settings, network=network,
                 availability_zones=args.placement.availability_zones, protect=args.protect,
                 global_cluster_id=primary.global_cluster_id, global_engine_version=primary.global_engine_version,
-                readers=max(1, min(2, args.settings.readers_per_shard)),
+                readers=dr_secondary_instances(args.settings.readers_per_shard),
                 # AWS adds a secondary once the primary cluster and its writer are available; its
                 # readers can come up alongside.
                 after=[primary.cluster, *([primary.writer] if primary.writer is not None else [])],

@@ -296,7 +296,7 @@ def _cost(args: argparse.Namespace) -> int:
     from tierstack.cost.charges import MissingPrice
     from tierstack.cost.render import render_estimate, render_tiers
     from tierstack.cost.estimate import tier_cost
-    from tierstack.cost.stack import price_stack, price_tiers
+    from tierstack.tooling.cost import price_stack, price_tiers
     from tierstack.tooling.plan import PlanConfigError
     from tierstack.tooling.stackfiles import StackFileError, find_project
 
