@@ -53,7 +53,10 @@ def test_budgets_the_stack_does_not_set_follow_the_estimate_plus_headroom():
     derived, basis = with_derived_budgets(config)
     cost = derived.observability.cost
     assert cost.monthly_budget_usd == math.ceil(basis.infrastructure_monthly * 1.25)
-    assert cost.daily_usd.warning == math.ceil((basis.infrastructure_monthly + basis.ai_monthly) / DAYS_PER_MONTH * 1.25)
+    # The daily budget sees what the monthly one does (tagged infrastructure), a day of it.
+    assert cost.daily_budget_usd == math.ceil(basis.infrastructure_monthly / DAYS_PER_MONTH * 1.25)
+    # The agents' spend alert counts model calls: a day of the AI estimate.
+    assert cost.daily_usd.warning == math.ceil(basis.ai_monthly / DAYS_PER_MONTH * 1.25)
     assert cost.daily_usd.critical == 2 * cost.daily_usd.warning
     assert basis.tags() == {ESTIMATE_TAG: f"{basis.infrastructure_monthly:.0f}"}
     # More users, a bigger bill, a bigger budget.
@@ -61,6 +64,7 @@ def test_budgets_the_stack_does_not_set_follow_the_estimate_plus_headroom():
                                                         stack="staging"))
     assert busier.observability.cost.monthly_budget_usd > cost.monthly_budget_usd
     assert busier.observability.cost.daily_usd.warning > cost.daily_usd.warning
+    assert busier.observability.cost.daily_budget_usd > cost.daily_budget_usd
 
 
 def test_budgets_set_in_the_stack_file_are_kept_and_headroom_is_a_setting():
@@ -68,9 +72,11 @@ def test_budgets_set_in_the_stack_file_are_kept_and_headroom_is_a_setting():
         "monthlyBudgetUsd": 1234, "budgetHeadroomPercent": 50}}}}, stack="staging")
     derived, basis = with_derived_budgets(config)
     assert derived.observability.cost.monthly_budget_usd == 1234
-    assert derived.observability.cost.daily_usd.warning == math.ceil(basis.daily * 1.5)
+    assert derived.observability.cost.daily_usd.warning == math.ceil(basis.ai_daily * 1.5)
+    assert derived.observability.cost.daily_budget_usd == math.ceil(basis.infrastructure_daily * 1.5)
     explicit = build_stack_config({"tier": "growth", "overrides": {"observability": {"cost": {
-        "monthlyBudgetUsd": 1234, "dailyUsd": {"warning": 10, "critical": 20}}}}}, stack="staging")
+        "monthlyBudgetUsd": 1234, "dailyBudgetUsd": 40, "dailyUsd": {"warning": 10, "critical": 20}}}}},
+        stack="staging")
     assert with_derived_budgets(explicit)[0] is explicit
 
 
@@ -125,7 +131,7 @@ def test_a_region_the_snapshot_does_not_price_needs_budgets_set_before_anything_
     message = str(error.value)
     assert "observability.cost.monthlyBudgetUsd" in message and f"--regions {unpriced}" in message
     given = {**raw, "overrides": {"observability": {"cost": {
-        "monthlyBudgetUsd": 2000, "dailyUsd": {"warning": 100, "critical": 200}}}}}
+        "monthlyBudgetUsd": 2000, "dailyBudgetUsd": 70, "dailyUsd": {"warning": 100, "critical": 200}}}}}
     derived, estimate = with_derived_budgets(build_stack_config(given, stack="dev", home_region=unpriced, deployment=True))
     assert estimate is None and derived.observability.cost.monthly_budget_usd == 2000
 

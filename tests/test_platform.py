@@ -166,17 +166,17 @@ def test_budgets_carry_the_estimates_limits_and_notify_the_alert_topic():
     plan = cached_plan("prod")
     budgets = {b.inputs["timeUnit"]: b for b in plan.run.of_type("aws:budgets/budget:Budget")}
     cost = _derived_cost("prod")  # prod sets no budget: both follow its estimate plus headroom
-    assert float(budgets["DAILY"].inputs["limitAmount"]) == cost.daily_usd.critical
-    assert [n["threshold"] for n in budgets["DAILY"].inputs["notifications"]] == [cost.daily_usd.warning,
-                                                                                  cost.daily_usd.critical]
+    # The daily budget is a day of the tagged infrastructure, notified at 80% and 100% of it.
+    assert float(budgets["DAILY"].inputs["limitAmount"]) == cost.daily_budget_usd
+    assert [(n["threshold"], n["thresholdType"]) for n in budgets["DAILY"].inputs["notifications"]] == [
+        (80, "PERCENTAGE"), (100, "PERCENTAGE")]
     assert float(budgets["MONTHLY"].inputs["limitAmount"]) == cost.monthly_budget_usd
     topics = {t.outputs["arn"] for t in plan.run.of_type("aws:sns/topic:Topic")}
     for budget in budgets.values():
         for notification in budget.inputs["notifications"]:
             assert set(notification["subscriberSnsTopicArns"]) <= topics
     dev = {b.inputs["timeUnit"]: b for b in cached_plan("dev").run.of_type("aws:budgets/budget:Budget")}
-    dev_daily = _derived_cost("dev").daily_usd
-    assert [n["threshold"] for n in dev["DAILY"].inputs["notifications"]] == [dev_daily.warning, dev_daily.critical]
+    assert float(dev["DAILY"].inputs["limitAmount"]) == _derived_cost("dev").daily_budget_usd
 
 
 def test_each_cell_runs_its_monitoring_stack_and_splits_the_cost_alerts():

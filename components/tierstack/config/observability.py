@@ -114,10 +114,13 @@ class CostSettings(_Settings):
     cost estimate plus budgetHeadroomPercent (tierstack.cost.budgets); the defaults below are the
     seed's, for components used on their own."""
 
-    # Rolling 24 h spend of the agents (the services' agent_cost_usd_total), per stack; each cell
-    # alerts on its share. The daily AWS Budget's limit is the critical level.
+    # Rolling 24 h spend of the agents on model calls (the services' agent_cost_usd_total), per
+    # stack; each cell alerts on its share.
     daily_usd: Threshold = Field(default_factory=lambda: Threshold(
         warning=500, critical=1000, warning_for="15m", critical_for="5m"))
+    # The stack's daily AWS Budget: its tagged spend (the infrastructure; model calls carry no
+    # tags), notified at 80% and 100% actual. None uses dailyUsd's levels, the seed's.
+    daily_budget_usd: Optional[float] = Field(None, gt=0, le=10_000_000)
     # The stack's monthly AWS Budget; notified at 80% and 100% actual and 100% forecast.
     monthly_budget_usd: float = Field(15_000, gt=0, le=100_000_000)
     # How far above the estimate the derived budgets and daily levels sit.

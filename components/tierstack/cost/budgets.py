@@ -1,6 +1,6 @@
 """Budgets that follow the estimate: what a stack's AWS Budgets and cost alerts are, unless it says.
 
-A stack that sets ``observability.cost.monthlyBudgetUsd`` or ``dailyUsd`` gets exactly that. One
+A stack that sets ``observability.cost.monthlyBudgetUsd``, ``dailyBudgetUsd`` or ``dailyUsd`` gets exactly that. One
 that does not gets them from the cost its config implies (``configured.estimate_config``, the
 same pricing as ``tierstack cost``) plus ``budgetHeadroomPercent``:
 
@@ -8,10 +8,12 @@ same pricing as ``tierstack cost``) plus ``budgetHeadroomPercent``:
   filtered to the stack's ``Environment`` tag, and on-demand Bedrock calls carry no tags, so the
   tagged spend a monthly budget sees is the infrastructure: autoscaling past the headroom, or
   anything else that grows the bill, is what it reports.
-- the daily levels cover a day of the whole estimate (infrastructure and the AI mix the usage
-  profile implies) plus headroom, critical at twice the warning as in the seed ($500/$1,000).
-  They drive the agents' spend alert (``agent_cost_usd_total``, which counts model calls) and
-  the daily budget.
+- the daily budget is a day of that: the same tagged infrastructure, at minimum size, plus
+  headroom, so a day that costs more than the stack should at rest is reported the next day
+  rather than at the month's end.
+- the agents' daily spend alert (``dailyUsd``, on ``agent_cost_usd_total``, which counts model
+  calls) covers a day of the AI estimate (the usage profile's requests, tokens, cache hits and
+  routing) plus headroom, critical at twice the warning as in the seed ($500/$1,000).
 
 Every budget also carries the infrastructure estimate as the tag ``tierstack:estimated-monthly-usd``,
 which the ``budget-below-estimate`` policy compares with the budget's limit.
@@ -38,6 +40,8 @@ CRITICAL_OVER_WARNING = 2
 # The tag the budget-below-estimate policy reads (tierstack.policy.rules.cost, which the vendored
 # pack cannot import from here, names it too; a test holds the two equal).
 ESTIMATE_TAG = "tierstack:estimated-monthly-usd"
+# The settings a stack may give itself instead of deriving them (observability.cost).
+BUDGET_FIELDS = ("monthly_budget_usd", "daily_budget_usd", "daily_usd")
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,12 @@ class BudgetBasis:
     ai_monthly: float
 
     @property
-    def daily(self) -> float:
-        return (self.infrastructure_monthly + self.ai_monthly) / DAYS_PER_MONTH
+    def infrastructure_daily(self) -> float:
+        return self.infrastructure_monthly / DAYS_PER_MONTH
+
+    @property
+    def ai_daily(self) -> float:
+        return self.ai_monthly / DAYS_PER_MONTH
 
     def tags(self) -> dict[str, str]:
         return {ESTIMATE_TAG: f"{self.infrastructure_monthly:.0f}"}
@@ -76,12 +84,12 @@ def with_derived_budgets(config: "StackConfig", book: Optional[PriceBook] = None
     try:
         basis = budget_basis(config, book)
     except MissingPrice as missing:
-        if {"monthly_budget_usd", "daily_usd"} <= config.observability.cost.model_fields_set:
+        if set(BUDGET_FIELDS) <= config.observability.cost.model_fields_set:
             return config, None
         raise StackConfigError(config.environment, [ConfigIssue(
             "tierstack:overrides.observability.cost.monthlyBudgetUsd", MISSING,
             f"the budgets are derived from the stack's cost estimate, but {missing}.",
-            "set observability.cost.monthlyBudgetUsd and observability.cost.dailyUsd (warning, critical) "
+            "set observability.cost.monthlyBudgetUsd, dailyBudgetUsd and dailyUsd (warning, critical) "
             "yourself, or refresh the price snapshot for these regions with `tierstack cost refresh-prices "
             f"--regions {' '.join(config.regions)}`.")]) from None
     cost = config.observability.cost
@@ -90,8 +98,11 @@ def with_derived_budgets(config: "StackConfig", book: Optional[PriceBook] = None
     update: dict[str, object] = {}
     if "monthly_budget_usd" not in given:
         update["monthly_budget_usd"] = float(math.ceil(basis.infrastructure_monthly * headroom))
+    if "daily_budget_usd" not in given:
+        update["daily_budget_usd"] = float(math.ceil(basis.infrastructure_daily * headroom))
     if "daily_usd" not in given:
-        warning = float(math.ceil(basis.daily * headroom))
+        # At least a dollar: a stack that calls no model still gets a (never firing) alert level.
+        warning = float(max(1, math.ceil(basis.ai_daily * headroom)))
         update["daily_usd"] = cost.daily_usd.model_copy(update={"warning": warning,
                                                                 "critical": warning * CRITICAL_OVER_WARNING})
     if not update:

@@ -330,11 +330,18 @@ class CostBudgets(pulumi.ComponentResource):
                 comparison_operator="GREATER_THAN", threshold=threshold, threshold_type=threshold_type,
                 notification_type=kind, subscriber_sns_topic_arns=[args.topic_arn])
 
+        daily_budget = args.settings.cost.daily_budget_usd
+        # A daily budget of its own (what the tagged resources should cost a day), or the seed's
+        # two levels as one budget when only those are given.
+        daily_limit, daily_notifications = (
+            (daily_budget, [notify(80, "ACTUAL", "PERCENTAGE"), notify(100, "ACTUAL", "PERCENTAGE")])
+            if daily_budget is not None else
+            (daily.critical, [notify(daily.warning, "ACTUAL", "ABSOLUTE_VALUE"),
+                              notify(daily.critical, "ACTUAL", "ABSOLUTE_VALUE")]))
         self.daily = aws.budgets.Budget(
             f"{name}-daily", name=f"{args.name_prefix}-daily", budget_type="COST", time_unit="DAILY",
-            limit_amount=_amount(daily.critical), limit_unit="USD", cost_filters=filters,
-            notifications=[notify(daily.warning, "ACTUAL", "ABSOLUTE_VALUE"),
-                           notify(daily.critical, "ACTUAL", "ABSOLUTE_VALUE")], opts=child)
+            limit_amount=_amount(daily_limit), limit_unit="USD", cost_filters=filters,
+            notifications=daily_notifications, opts=child)
         self.monthly = aws.budgets.Budget(
             f"{name}-monthly", name=f"{args.name_prefix}-monthly", budget_type="COST", time_unit="MONTHLY",
             limit_amount=_amount(monthly), limit_unit="USD", cost_filters=filters,
