@@ -9,7 +9,7 @@ a private EKS cluster needs to pull images and call AWS without crossing the NAT
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi

@@ -12,7 +12,7 @@ each region's origin certificate lives in that region, for its load balancer's l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi

@@ -17,7 +17,7 @@ Created before the cells' services, so a load balancer never exists without it:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping, Optional, Sequence
 
 import pulumi

@@ -125,7 +125,7 @@ class Observability(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("tierstack:observability:Observability", name, None, opts)
-        settings, namespace = args.settings, manifests.NAMESPACE
+        namespace = manifests.NAMESPACE
         context = aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 

@@ -10,8 +10,8 @@ CloudWatch alarm actions must name a topic in the alarm's own region, so CloudFr
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
