@@ -11,8 +11,8 @@ import pytest
 from tierstack.config.errors import StackConfigError
 from tierstack.config.loader import build_stack_config, raw_from_engine_config
 from tierstack.config.tiers import Tier
+from tierstack.catalog.models import BEDROCK_MODELS
 from tierstack.cost.prices import (
-    BEDROCK_MODELS,
     GLOBAL_REGION,
     Price,
     PriceBook,

@@ -4,9 +4,8 @@
 snapshot from the AWS Price List API.
 """
 
+from tierstack.catalog.models import BEDROCK_MODELS, BedrockModel
 from tierstack.cost.prices import (
-    BEDROCK_MODELS,
-    BedrockModel,
     Price,
     PriceBook,
     SnapshotError,

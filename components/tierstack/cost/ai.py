@@ -17,13 +17,17 @@ memory (about 1,500 tokens) and answers are short chat turns (about 300 tokens) 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from tierstack.config.tiers import Tier
 from tierstack.cost.charges import MissingPrice
-from tierstack.cost.prices import BEDROCK_MODELS, PriceBook, bedrock_token_key
+from tierstack.catalog.models import BEDROCK_MODELS
+from tierstack.cost.prices import PriceBook, bedrock_token_key
 from tierstack.config.usage import AiUsageSettings
 from tierstack.cost.usage import Assumption
+
+if TYPE_CHECKING:
+    from tierstack.config.model import StackConfig
 
 
 @dataclass(frozen=True)
@@ -52,14 +56,9 @@ _MODEL_NAMES = {model.slug: model.name for model in BEDROCK_MODELS}
 
 
 @dataclass(frozen=True)
-class AiProfile:
-    primary_model: str
-    economy_model: str
-    input_tokens_per_request: int
-    output_tokens_per_request: int
-    exact_hit_ratio: float
-    semantic_hit_ratio: float
-    routing_share: float
+class AiProfile(AiDefaults):
+    """A stack's AI assumptions: the tier's defaults with its overrides, and where each came from."""
+
     # Whether the stack runs a semantic cache (data.cache.semanticCache is not 'none').
     semantic_cache_enabled: bool
     sources: dict[str, str]
@@ -213,3 +212,9 @@ def estimate_ai(profile: AiProfile, requests_per_month: float, book: PriceBook, 
     if not profile.semantic_cache_enabled:
         would_save = (per_request(True, True) - per_request(True, True, semantic=True)) * requests_per_month
     return AiEstimate(profile, requests_per_month, primary, economy, scenarios, would_save)
+
+
+def estimate_stack_ai(config: "StackConfig", requests_per_month: float, book: PriceBook) -> AiEstimate:
+    """The AI bill a stack's config implies: its tier's profile with its tierstack:usage overrides."""
+    profile = ai_profile(config.tier, config.usage.ai, semantic_cache_enabled=config.data.cache.semantic_cache != "none")
+    return estimate_ai(profile, requests_per_month, book, config.regions)

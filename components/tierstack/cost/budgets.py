@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from tierstack.config.errors import MISSING, ConfigIssue, StackConfigError
-from tierstack.cost.ai import ai_profile, estimate_ai
+from tierstack.cost.ai import estimate_stack_ai
 from tierstack.cost.charges import MissingPrice
 from tierstack.cost.configured import estimate_config
 from tierstack.cost.prices import PriceBook, load_price_book
@@ -67,8 +67,7 @@ class BudgetBasis:
 def budget_basis(config: "StackConfig", book: Optional[PriceBook] = None) -> BudgetBasis:
     book = book or load_price_book()
     infrastructure = estimate_config(config, book)
-    profile = ai_profile(config.tier, config.usage.ai, semantic_cache_enabled=config.data.cache.semantic_cache != "none")
-    ai = estimate_ai(profile, infrastructure.usage.requests_per_month, book, config.regions)
+    ai = estimate_stack_ai(config, infrastructure.usage.requests_per_month, book)
     return BudgetBasis(infrastructure.total_monthly, infrastructure.total_monthly_high, ai.monthly)
 
 

@@ -23,7 +23,7 @@ from tierstack.config.demand import dr_secondary_instances
 from tierstack.cost import charges
 from tierstack.cost.charges import Line
 from tierstack.cost.prices import PriceBook
-from tierstack.cost.usage import HOURS_PER_MONTH, UsageProfile, usage_profile
+from tierstack.cost.usage import HOURS_PER_MONTH, UsageProfile, stack_usage_profile
 
 if TYPE_CHECKING:
     from tierstack.config.model import StackConfig
@@ -57,7 +57,7 @@ def is_published(config: "StackConfig") -> bool:
 
 
 def estimate_config(config: "StackConfig", book: PriceBook) -> ConfiguredEstimate:
-    usage = usage_profile(config.tier, config.usage, regions=len(config.regions))
+    usage = stack_usage_profile(config)
     estimate = ConfiguredEstimate(usage)
     for region in config.regions:
         _cell(estimate, config, book, region)

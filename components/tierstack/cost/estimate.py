@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from tierstack.cost import charges
-from tierstack.cost.ai import AiEstimate, ai_profile, estimate_ai
+from tierstack.cost.ai import AiEstimate, estimate_stack_ai
 from tierstack.cost.charges import Line
 from tierstack.cost.prices import PriceBook, aurora_instance_key
-from tierstack.cost.usage import HOURS_PER_MONTH, Assumption, UsageProfile, usage_profile
+from tierstack.cost.usage import HOURS_PER_MONTH, Assumption, UsageProfile, stack_usage_profile
 from tierstack.deploy.graph import DeployGraph, RecordedResource
 
 if TYPE_CHECKING:
@@ -735,11 +735,9 @@ def estimate_plan(resources: Sequence[RecordedResource], *, usage: UsageProfile,
 def estimate_stack_plan(resources: Sequence[RecordedResource], config: "StackConfig", book: PriceBook, *,
                         stack: str) -> Estimate:
     """A tierstack stack's plan priced with the usage and AI profile its config implies."""
-    usage = usage_profile(config.tier, config.usage, regions=len(config.regions))
-    profile = ai_profile(config.tier, config.usage.ai, semantic_cache_enabled=config.data.cache.semantic_cache != "none")
-    ai = estimate_ai(profile, usage.requests_per_month, book, config.regions)
-    return estimate_plan(resources, usage=usage, ai=ai, book=book, regions=config.regions, stack=stack,
-                         tier=config.tier.value)
+    usage = stack_usage_profile(config)
+    return estimate_plan(resources, usage=usage, ai=estimate_stack_ai(config, usage.requests_per_month, book), book=book,
+                         regions=config.regions, stack=stack, tier=config.tier.value)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-# The price book's model keys are the catalog's slugs; re-exported for the estimator.
-from tierstack.catalog.models import BEDROCK_MODELS, BedrockModel  # noqa: F401
-
 GLOBAL_REGION = "global"
 BUNDLED_SNAPSHOT = Path(__file__).with_name("prices.json")
 SNAPSHOT_FORMAT = 1

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from tierstack.cost.prices import BEDROCK_MODELS, BUNDLED_SNAPSHOT, GLOBAL_REGION, Price, PriceBook, load_price_book
+from tierstack.catalog.models import BEDROCK_MODELS
+from tierstack.cost.prices import BUNDLED_SNAPSHOT, GLOBAL_REGION, Price, PriceBook, load_price_book
 
 # Global keys (one price everywhere) are read from this region's products.
 HOME_REGION = "us-east-1"

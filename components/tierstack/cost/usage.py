@@ -13,10 +13,13 @@ assumption that is easiest to correct).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from tierstack.config.tiers import CONCURRENT_USERS, Tier
 from tierstack.config.usage import UsageSettings
+
+if TYPE_CHECKING:
+    from tierstack.config.model import StackConfig
 
 # AWS prices hourly resources per hour and monthly ones per month of 730 hours (365 x 24 / 12),
 # the month AWS's own pricing pages and calculator use.
@@ -193,3 +196,8 @@ def usage_profile(tier: Tier | str, settings: Optional[UsageSettings] = None, *,
         users, source = CONCURRENT_USERS[tier], f"tier default ({tier.value})"
     return UsageProfile(tier=tier.value, regions=max(1, regions), concurrent_users=users, settings=settings,
                         concurrent_users_source=source)
+
+
+def stack_usage_profile(config: "StackConfig") -> UsageProfile:
+    """The profile a stack's config implies: its tier, its tierstack:usage, traffic over its regions."""
+    return usage_profile(config.tier, config.usage, regions=len(config.regions))
