@@ -100,6 +100,8 @@ class RegionalCell(pulumi.ComponentResource):
     database: ShardedDatabase
     services: AgentServices
     observability: Observability
+    # The cell's share of the stack's alert levels (the cell's alarms and the DR secondaries it hosts).
+    observability_settings: ObservabilitySettings
     logs_key: KmsKey
     cell_name: str
 
@@ -203,7 +205,7 @@ class RegionalCell(pulumi.ComponentResource):
 
     def _observability(self, name: str, config: StackConfig, region: str, protect: bool) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        settings = regional_share(config.observability, len(config.regions))
+        self.observability_settings = settings = regional_share(config.observability, len(config.regions))
         queue = self.services.queue.monitored
         self.observability = Observability(f"{name}-obs", ObservabilityArgs(
             settings=settings, cluster=self.cluster.context, agents_namespace=config.services.namespace,
@@ -267,15 +269,15 @@ class AgentPlatform(pulumi.ComponentResource):
                 cell_name, RegionalCellArgs(config=config, region=region, origin=origin),
                 opts=pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[region]}),
             )
-        self._disaster_recovery(name, args.config)
-        self.edge = self._global_edge(name, args.config)
-        home = self.cells[args.config.regions[0]]
+        self._disaster_recovery(name, config)
+        self.edge = self._global_edge(name, config)
+        home = self.cells[config.regions[0]]
         # Budgets are account-wide: one pair per stack, filtered to its Environment tag.
         self.budgets = CostBudgets(f"{name}-budgets", CostBudgetsArgs(
             settings=config.observability, name_prefix=name, topic_arn=home.observability.alert_topic_arn,
-            cost_filter_tags={"Environment": args.config.environment},
+            cost_filter_tags={"Environment": config.environment},
         ), opts=tagged(self.cost_estimate.tags() if self.cost_estimate else {}, pulumi.ResourceOptions(
-            parent=self, providers={"aws": self.providers[args.config.regions[0]]})))
+            parent=self, providers={"aws": self.providers[config.regions[0]]})))
         self.register_outputs({
             "regions": list(self.cells),
             "clusters": {region: cell.cluster.name for region, cell in self.cells.items()},
@@ -301,7 +303,7 @@ class AgentPlatform(pulumi.ComponentResource):
                             pulumi.ResourceOptions(parent=self, providers={"aws": self.providers[target]})))
             # The secondaries are watched in their own region, notifying that region's alert topic.
             ManagedServiceAlarms(f"{replica_name}-alarms", ManagedServiceAlarmsArgs(
-                settings=regional_share(config.observability, len(config.regions)), region=target,
+                settings=destination.observability_settings, region=target,
                 name_prefix=replica_name, topic_arn=destination.observability.alert_topic_arn,
                 aurora_clusters=self.replicas[region].monitored, dashboard=False),
                 opts=tagged({"tierstack:region": target, "tierstack:replica-of": region},
