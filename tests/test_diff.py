@@ -530,3 +530,37 @@ def test_smoke_the_dev_stack_planned_at_growth(tmp_path: Path, capsys):
     assert document["summary"]["create"] > 0 and document["summary"]["unchanged"] > 0
     assert all(c["action"] in ("create", "update", "replace", "delete", "refused") for c in document["changes"])
     assert "Verdict:" in capsys.readouterr().out
+
+
+# -- what a stack's growth changes on budgets, scaling targets and alarms ----------------------
+
+BUDGET, TARGET, ALARM = "aws:budgets/budget:Budget", "aws:appautoscaling/target:Target", "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_budget_limits_notifications_and_tags_change_in_place_but_a_rename_replaces():
+    before = dict(name="tierstack-prod-daily", budgetType="COST", timeUnit="DAILY", limitAmount="32074",
+                  notifications=[{"threshold": 16037, "thresholdType": "ABSOLUTE_VALUE"}], tags={"Environment": "prod"})
+    after = {**before, "limitAmount": "609", "notifications": [{"threshold": 80, "thresholdType": "PERCENTAGE"}],
+             "tags": {"Environment": "prod", "tierstack:estimated-monthly-usd": "14859"}}
+    assert diff_plans([res(BUDGET, "daily", **before)], [res(BUDGET, "daily", **after)]).find("daily").action == "update"
+    renamed = diff_plans([res(BUDGET, "daily", **before)], [res(BUDGET, "daily", **{**before, "name": "other-daily"})])
+    assert renamed.find("daily").action == "replace"
+
+
+def test_tags_added_to_a_scaling_target_update_it_and_a_new_resource_id_replaces_it():
+    before = dict(resourceId="cluster:prod-db-00", scalableDimension="rds:cluster:ReadReplicaCount",
+                  serviceNamespace="rds", minCapacity=1.0, maxCapacity=4.0)
+    tagged = diff_plans([res(TARGET, "readers", **before)], [res(TARGET, "readers", **before, tags={"Environment": "prod"})])
+    assert tagged.find("readers").action == "update"
+    moved = diff_plans([res(TARGET, "readers", **before)],
+                       [res(TARGET, "readers", **{**before, "resourceId": "cluster:prod-db-01"})])
+    assert moved.find("readers").action == "replace"
+
+
+def test_an_alarm_threshold_changes_in_place_and_its_name_replaces_it():
+    before = dict(name="prod-aurora-global-lag-db-00", metricName="AuroraGlobalDBReplicationLag", threshold=1000.0)
+    assert diff_plans([res(ALARM, "lag", **before)], [res(ALARM, "lag", **{**before, "threshold": 2000.0})]
+                      ).find("lag").action == "update"
+    assert diff_plans([res(ALARM, "lag", **before)], [res(ALARM, "lag", **{**before, "name": "prod-lag"})]
+                      ).find("lag").action == "replace"
+

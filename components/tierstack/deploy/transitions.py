@@ -182,6 +182,14 @@ REPLACE_ON_CHANGE: dict[str, tuple[ReplaceRule, ...]] = {
     "aws:s3/bucketV2:BucketV2": tuple(ReplaceRule(p, TF + "s3/bucket.go (schema not re-read; registry docs)")
                                       for p in ("bucket", "bucketPrefix", "objectLockEnabled")),
     "aws:sqs/queue:Queue": tuple(ReplaceRule(p, TF + "sqs/queue.go") for p in ("name", "namePrefix", "fifoQueue")),
+    # Read for the types whose tags, limits and notifications change as a stack grows: their
+    # updates (tags through the tagging API, notifications by delete and create, PutMetricAlarm)
+    # are in place; only these identities are ForceNew.
+    "aws:budgets/budget:Budget": tuple(ReplaceRule(p, TF + "budgets/budget.go")
+                                       for p in ("name", "namePrefix", "accountId")),
+    "aws:appautoscaling/target:Target": tuple(ReplaceRule(p, TF + "appautoscaling/target.go")
+                                              for p in ("resourceId", "scalableDimension", "serviceNamespace")),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (ReplaceRule("name", TF + "cloudwatch/metric_alarm.go (alarm_name)"),),
     "aws:secretsmanager/secret:Secret": tuple(ReplaceRule(p, TF + "secretsmanager/secret.go")
                                               for p in ("name", "namePrefix")),
     "aws:cloudwatch/logGroup:LogGroup": tuple(ReplaceRule(p, TF + "logs/group.go")
