@@ -564,3 +564,14 @@ def test_an_alarm_threshold_changes_in_place_and_its_name_replaces_it():
     assert diff_plans([res(ALARM, "lag", **before)], [res(ALARM, "lag", **{**before, "name": "prod-lag"})]
                       ).find("lag").action == "replace"
 
+
+def test_a_config_map_updates_in_place_only_under_a_provider_that_makes_config_maps_mutable():
+    def plan(mutable: str, data: str) -> list[dict[str, Any]]:
+        provider = res("pulumi:providers:kubernetes", "k8s", enableConfigMapMutable=mutable)
+        config_map = res(CONFIG_MAP, "shard-map", data={"shard-map.json": data},
+                         metadata={"name": "shard-map", "namespace": "agents"})
+        config_map["provider"] = f"{provider['urn']}::id-1"
+        return [provider, config_map]
+
+    assert diff_plans(plan("true", "{}"), plan("true", '{"shards": 2}')).find("shard-map").action == "update"
+    assert diff_plans(plan("false", "{}"), plan("false", '{"shards": 2}')).find("shard-map").action == "replace"

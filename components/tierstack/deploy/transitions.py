@@ -37,13 +37,18 @@ class ReplaceRule:
     """A change at ``path`` (``*`` matches any list index) replaces the resource.
 
     ``when(before_value, after_value, before_inputs, after_inputs)`` narrows a conditional
-    force-new (a ``CustomizeDiff`` rule); without it any change replaces.
+    force-new (a ``CustomizeDiff`` rule); without it any change replaces. ``unless_provider``
+    names a setting of the resource's provider that, when true, makes the change in place.
     """
 
     path: str
     source: str
     when: Optional[Callable[[Any, Any, Inputs, Inputs], bool]] = None
     note: str = ""
+    unless_provider: str = ""
+
+    def applies(self, provider_inputs: Inputs) -> bool:
+        return not (self.unless_provider and _truthy(provider_inputs.get(self.unless_provider)))
 
 
 @dataclass(frozen=True)
@@ -218,8 +223,9 @@ REPLACE_ON_CHANGE: dict[str, tuple[ReplaceRule, ...]] = {
         "spec.storageClassName", "spec.accessModes", "spec.selector", "spec.volumeName", "spec.resources",
     )),
     # pulumi-kubernetes treats ConfigMaps as immutable (new object, then delete) unless the
-    # provider sets enableConfigMapMutable.
-    "kubernetes:core/v1:ConfigMap": tuple(ReplaceRule(p, PULUMI_K8S_FORCE_NEW) for p in ("data", "binaryData")),
+    # provider sets enableConfigMapMutable, which KubernetesCluster's provider does.
+    "kubernetes:core/v1:ConfigMap": tuple(ReplaceRule(p, PULUMI_K8S_FORCE_NEW, unless_provider="enableConfigMapMutable")
+                                          for p in ("data", "binaryData")),
     "kubernetes:apps/v1:Deployment": (ReplaceRule("spec.selector", PULUMI_K8S_FORCE_NEW),),
     "kubernetes:apps/v1:StatefulSet": tuple(ReplaceRule(p, PULUMI_K8S_FORCE_NEW) for p in (
         "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates", "spec.podManagementPolicy")),

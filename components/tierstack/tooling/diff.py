@@ -421,6 +421,8 @@ def diff_plans(before_resources: Iterable[Any], after_resources: Iterable[Any]) 
                 claimed.add(alias)
                 break
 
+    # What a replace rule may depend on besides the resource: its provider's settings.
+    provider_inputs = {r.urn: r.inputs for r in after if r.type.startswith("pulumi:providers:")}
     changes: list[Change] = []
     unchanged = 0
     effective_after: dict[str, Mapping[str, Any]] = {}
@@ -432,7 +434,7 @@ def diff_plans(before_resources: Iterable[Any], after_resources: Iterable[Any]) 
             continue
         effective = apply_ignore_changes(old.inputs, resource.inputs, resource.ignore_changes)
         effective_after[resource.urn] = effective
-        change = _compared(old, resource, effective, renamed.get(resource.urn))
+        change = _compared(old, resource, effective, renamed.get(resource.urn), provider_inputs.get(resource.provider, {}))
         if change is None:
             unchanged += 1
         else:
@@ -472,7 +474,7 @@ def _deleted(resource: _Resource) -> Change:
 
 
 def _compared(old: _Resource, new: _Resource, effective: Mapping[str, Any],
-              renamed_from: Optional[str]) -> Optional[Change]:
+              renamed_from: Optional[str], provider_inputs: Mapping[str, Any]) -> Optional[Change]:
     paths = changed_paths(old.inputs, effective)
     moved_provider = bool(old.provider and new.provider and old.provider != new.provider)
     type_changed = old.type != new.type
@@ -489,7 +491,7 @@ def _compared(old: _Resource, new: _Resource, effective: Mapping[str, Any],
 
     replaced_by: list[str] = []
     for rule in T.replace_rules(new.type):
-        if _rule_changed(rule, old.inputs, effective):
+        if rule.applies(provider_inputs) and _rule_changed(rule, old.inputs, effective):
             replaced_by.append(rule.path)
             change.reasons.append(f"{rule.path} changed{f' ({rule.note})' if rule.note else ''}: forces a new resource")
             _add_source(change, rule.source)
